@@ -1,0 +1,5 @@
+"""``python -m metforward`` runs the command-line interface."""
+
+from metforward.cli import main
+
+main()

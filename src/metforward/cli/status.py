@@ -1,0 +1,115 @@
+"""``metforward status``: what is in the store, with a coverage grid by source, force and month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from metforward.domain.periods import month_text
+from metforward.store import catalog
+from metforward.store.database import Database
+
+_PRESENT, _MISSING = "█", "·"
+
+
+def grid_row(months: tuple[dt.date, ...], year: int) -> str:
+    """Twelve characters for one year: a block for each month present, a dot for each missing inside the range."""
+    have = {(m.year, m.month) for m in months}
+    first, last = months[0], months[-1]
+    cells = []
+    for month in range(1, 13):
+        day = dt.date(year, month, 1)
+        if (year, month) in have:
+            cells.append(_PRESENT)
+        elif first <= day <= last:
+            cells.append(_MISSING)
+        else:
+            cells.append(" ")
+    return "".join(cells)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def print_status(db: Database, console: Console) -> None:
+    """Coverage tables and grid for every source in the store."""
+    rows = catalog.police_coverage(db)
+    all_series = catalog.series(rows)
+    if not rows:
+        console.print("No police.uk data loaded yet. Try: metforward ingest PATH")
+    else:
+        table = Table(title="police.uk data by source and force")
+        for name in ("kind", "force", "first", "last", "months", "missing", "rows", "rejected", "no LSOA", "no coords"):
+            table.add_column(name, justify="left" if name in {"kind", "force", "first", "last"} else "right")
+        for s in all_series:
+            mine = [r for r in rows if (r.kind, r.force) == (s.kind, s.force)]
+            n = sum(r.rows for r in mine)
+            table.add_row(
+                s.kind, s.force, month_text(s.months[0]), month_text(s.months[-1]), str(len(s.months)),
+                str(len(s.missing)) if not s.missing else f"[red]{len(s.missing)}[/]",
+                f"{n:,}", f"{sum(r.rejected for r in mine):,}",
+                _pct(sum(r.no_lsoa for r in mine), n), _pct(sum(r.no_coordinates for r in mine), n),
+            )
+        console.print(table)
+        grid = Table(title=f"Coverage ({_PRESENT} month loaded, {_MISSING} month missing)")
+        grid.add_column("kind / force")
+        years = sorted({m.year for s in all_series for m in s.months})
+        for year in years:
+            grid.add_column(str(year), no_wrap=True)
+        for s in all_series:
+            grid.add_row(f"{s.kind} / {s.force}", *[grid_row(s.months, y) for y in years])
+        console.print(grid)
+    datastore = catalog.datastore_coverage(db)
+    if datastore:
+        table = Table(title="London Datastore counts")
+        for name in ("kind", "level", "areas", "first", "last", "months", "missing", "total count", "cells without area"):
+            table.add_column(name)
+        for d in datastore:
+            missing = d["missing_months"]
+            assert isinstance(missing, list)
+            table.add_row(
+                str(d["kind"]), str(d["level"]), str(d["areas"]), str(d["first"]), str(d["last"]),
+                str(d["months"]), str(len(missing)), f"{d['total_count']:,}", f"{d['cells_without_area']:,}",
+            )
+        console.print(table)
+    reference = catalog.reference_coverage(db)
+    if reference:
+        table = Table(title="Reference data")
+        for name in ("table", "what", "rows"):
+            table.add_column(name)
+        for r in reference:
+            table.add_row(str(r["table"]), str(r["what"]), f"{r['rows']:,}")
+        console.print(table)
+
+
+def status_json(db: Database) -> dict[str, object]:
+    """The machine-readable form of ``status``."""
+    rows = catalog.police_coverage(db)
+    return {
+        "police_uk": [r.as_dict() for r in rows],
+        "series": [s.as_dict() for s in catalog.series(rows)],
+        "datastore": catalog.datastore_coverage(db),
+        "reference": catalog.reference_coverage(db),
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command()
+    def status(
+        ctx: typer.Context,
+        as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    ) -> None:
+        """Show what is in the store: rows, rejects, completeness and missing months by source, force and month."""
+        with Database(ctx.obj.settings.db_path) as db:
+            if as_json:
+                typer.echo(json.dumps(status_json(db), indent=2))
+            else:
+                print_status(db, Console())

@@ -1,0 +1,1 @@
+"""Vocabulary shared by every layer: crime categories, forces, areas, months. Standard library only."""

@@ -1,0 +1,167 @@
+"""read -> detect -> standardise and check -> store, one file (one transaction) at a time.
+
+Memory is bounded by the largest single file, not by how many files an ingest run takes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from metforward.errors import InputFileError, UnknownFormatError
+from metforward.ingest.csvtable import decode_header
+from metforward.ingest.readers import CSV_READERS, SNIFF_READERS, Reader, ReadOptions
+from metforward.ingest.sources import InputData, InputFile, expand, read_input
+from metforward.store.database import Database
+from metforward.store.loading import store_load
+
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class FileResult:
+    """The outcome of one input file (the keys of ``ingest --json``)."""
+
+    path: str
+    kind: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    error: str | None = None
+    load_id: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "error": self.error,
+        }
+
+
+@dataclass
+class IngestSummary:
+    """Every file of an ingest run, and the files passed over."""
+
+    files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Rows read over all files."""
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        """Rows loaded over all files."""
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        """Rows rejected over all files."""
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file loaded (some of its rows may have been rejected)."""
+        return all(f.error is None for f in self.files)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form printed by ``ingest --json``."""
+        return {
+            "files": [f.as_dict() for f in self.files],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+        }
+
+
+def detect(inp: InputData) -> tuple[Reader, list[str]]:
+    """Choose the reader for an input from its first bytes and header; raise a clear error if none fits."""
+    for sniffer in SNIFF_READERS:
+        if sniffer.sniff(inp.data):
+            return sniffer, []
+    head = inp.data[:4096]
+    if b"\x00" in head:
+        raise UnknownFormatError(inp.source.display, "not a CSV file (it holds binary data)")
+    header = decode_header(inp.data)
+    for reader in CSV_READERS:
+        if reader.matches(header):
+            return reader, header
+    shown = ",".join(header[:8]) + (",..." if len(header) > 8 else "")
+    expected = "\n  ".join(r.description for r in [*CSV_READERS, *SNIFF_READERS])
+    raise UnknownFormatError(
+        inp.source.display,
+        f"unknown header '{shown}'. metforward reads these formats:\n  {expected}",
+    )
+
+
+def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileResult:
+    """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
+    kind: str | None = None
+    try:
+        inp = read_input(source)
+        reader, header = detect(inp)
+        kind = reader.kind
+        load = reader.read(inp, header, options)
+        kind = load.kind
+        load_id = store_load(db, load)
+    except InputFileError as exc:
+        logger.warning("%s", exc)
+        return FileResult(source.display, kind, 0, 0, 0, error=exc.message)
+    except (pa.ArrowException, ValueError, UnicodeDecodeError) as exc:
+        logger.warning("%s: %s", source.display, exc)
+        return FileResult(source.display, kind, 0, 0, 0, error=f"cannot read the file: {exc}")
+    return FileResult(
+        source.display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id
+    )
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[InputFile], list[tuple[str, str]], list[FileResult]]:
+    """Expand paths into inputs; also return skipped files and paths that do not exist."""
+    inputs: list[InputFile] = []
+    skipped: list[tuple[str, str]] = []
+    missing: list[FileResult] = []
+    for path in paths:
+        try:
+            for item in expand(path):
+                if isinstance(item, InputFile):
+                    inputs.append(item)
+                else:
+                    skipped.append((str(item[0]), item[1]))
+        except InputFileError as exc:
+            missing.append(FileResult(exc.path, None, 0, 0, 0, error=exc.message))
+    return inputs, skipped, missing
+
+
+def ingest_paths(
+    db: Database,
+    paths: Sequence[Path],
+    options: ReadOptions | None = None,
+    *,
+    accept: Callable[[InputFile], bool] | None = None,
+    progress: Callable[[InputFile, FileResult], None] | None = None,
+) -> IngestSummary:
+    """Ingest every input under ``paths`` (files, folders, zips), each in its own transaction.
+
+    ``accept`` filters inputs (e.g. the months a fetch asked for); ``progress`` is called after
+    each file.
+    """
+    options = options or ReadOptions()
+    inputs, skipped, missing = collect(paths)
+    summary = IngestSummary(files=list(missing), skipped=skipped)
+    for source in inputs:
+        if accept is not None and not accept(source):
+            continue
+        result = ingest_file(db, source, options)
+        summary.files.append(result)
+        if progress is not None:
+            progress(source, result)
+    return summary

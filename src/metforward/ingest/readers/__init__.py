@@ -1,0 +1,26 @@
+"""One reader per publisher format, chosen by the file's header (never its name)."""
+
+from __future__ import annotations
+
+from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
+from metforward.ingest.readers.datastore import DatastoreReader
+from metforward.ingest.readers.policeuk import (
+    OutcomesReader,
+    StopAndSearchReader,
+    StreetPointsReader,
+    StreetReader,
+)
+
+#: Readers of CSV formats, tried in order against the header.
+CSV_READERS: list[Reader] = [
+    StreetReader(),
+    StreetPointsReader(),
+    OutcomesReader(),
+    StopAndSearchReader(),
+    DatastoreReader(),
+]
+
+#: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).
+SNIFF_READERS: list[SniffingReader] = []
+
+__all__ = ["CSV_READERS", "SNIFF_READERS", "ReadOptions", "Reader", "SniffingReader"]

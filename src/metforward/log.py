@@ -1,0 +1,15 @@
+"""Logging: the library adds no handlers; the CLI opts in with :func:`enable`."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger("metforward")
+
+
+def enable(level: int = logging.INFO) -> None:
+    """Send metforward's log records to standard error at ``level``."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)

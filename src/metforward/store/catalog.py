@@ -1,0 +1,158 @@
+"""What is in the store: coverage by source kind, force and month; reference tables; simple counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from metforward.domain.periods import missing_months, month_text
+from metforward.store.database import Database
+
+_POLICE_ROWS = """
+WITH data AS (
+    SELECT 'street' AS kind, force, month, count(*) AS n,
+           count(*) FILTER (WHERE lsoa_code IS NULL) AS no_lsoa,
+           count(*) FILTER (WHERE longitude IS NULL) AS no_xy
+    FROM crimes GROUP BY ALL
+    UNION ALL
+    SELECT 'outcomes', force, month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
+           count(*) FILTER (WHERE longitude IS NULL)
+    FROM outcomes GROUP BY ALL
+    UNION ALL
+    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
+           count(*) FILTER (WHERE latitude IS NULL)
+    FROM searches GROUP BY ALL
+),
+rejected AS (
+    SELECT kind, force, months[1] AS month, sum(rows_rejected) AS rejected
+    FROM loads
+    WHERE replaced_by IS NULL AND len(months) = 1
+    GROUP BY ALL
+)
+SELECT d.kind, d.force, d.month, d.n, coalesce(r.rejected, 0), d.no_lsoa, d.no_xy
+FROM data d LEFT JOIN rejected r USING (kind, force, month)
+ORDER BY d.kind, d.force, d.month
+"""
+
+
+@dataclass(frozen=True)
+class MonthCoverage:
+    """One (source kind, force, month) of police.uk data."""
+
+    kind: str
+    force: str
+    month: dt.date
+    rows: int
+    rejected: int
+    no_lsoa: int
+    no_coordinates: int
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form, shares rounded to 4 places."""
+        return {
+            "kind": self.kind,
+            "force": self.force,
+            "month": month_text(self.month),
+            "rows": self.rows,
+            "rejected": self.rejected,
+            "no_lsoa_share": round(self.no_lsoa / self.rows, 4) if self.rows else None,
+            "no_coordinates_share": round(self.no_coordinates / self.rows, 4) if self.rows else None,
+        }
+
+
+@dataclass(frozen=True)
+class SeriesCoverage:
+    """The months of one (kind, force) series, from the first to the last, and the gaps inside."""
+
+    kind: str
+    force: str
+    months: tuple[dt.date, ...]
+
+    @property
+    def missing(self) -> list[dt.date]:
+        """Months absent inside the covered range."""
+        return missing_months(self.months)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "kind": self.kind,
+            "force": self.force,
+            "first": month_text(self.months[0]),
+            "last": month_text(self.months[-1]),
+            "months": len(self.months),
+            "missing_months": [month_text(m) for m in self.missing],
+        }
+
+
+def police_coverage(db: Database) -> list[MonthCoverage]:
+    """Row counts, rejects and location completeness by police.uk kind, force and month."""
+    return [MonthCoverage(*row) for row in db.execute(_POLICE_ROWS)]
+
+
+def series(rows: list[MonthCoverage]) -> list[SeriesCoverage]:
+    """Group month rows into series by (kind, force)."""
+    grouped: dict[tuple[str, str], list[dt.date]] = {}
+    for row in rows:
+        grouped.setdefault((row.kind, row.force), []).append(row.month)
+    return [SeriesCoverage(k, f, tuple(sorted(ms))) for (k, f), ms in sorted(grouped.items())]
+
+
+def datastore_coverage(db: Database) -> list[dict[str, object]]:
+    """London Datastore counts by kind: areas, months, total count, rows not placed in an area."""
+    out = []
+    sql = """
+        SELECT kind, level, count(DISTINCT area_code), min(month), max(month),
+               list(DISTINCT month ORDER BY month), sum(count), count(*) FILTER (WHERE area_code IS NULL)
+        FROM area_counts GROUP BY kind, level ORDER BY kind
+    """
+    for kind, level, areas, first, last, months, total, unplaced in db.execute(sql):
+        out.append(
+            {
+                "kind": kind,
+                "level": level,
+                "areas": areas,
+                "first": month_text(first),
+                "last": month_text(last),
+                "months": len(months),
+                "missing_months": [month_text(m) for m in missing_months(months)],
+                "total_count": int(total),
+                "cells_without_area": unplaced,
+            }
+        )
+    return out
+
+
+def reference_coverage(db: Database) -> list[dict[str, object]]:
+    """Boundaries, lookups and population tables: what is loaded."""
+    rows: list[dict[str, object]] = []
+    for level, vintage, n in db.execute("SELECT level, vintage, count(*) FROM areas GROUP BY ALL ORDER BY ALL"):
+        rows.append({"table": "areas", "what": f"{level} boundaries ({vintage})", "rows": n})
+    n = db.scalar("SELECT count(*) FROM lsoa_lookup")
+    if n:
+        rows.append({"table": "lsoa_lookup", "what": "LSOA 2011 -> LSOA 2021", "rows": n})
+    for vintage, n in db.execute("SELECT vintage, count(*) FROM lsoa_wards GROUP BY ALL ORDER BY ALL"):
+        rows.append({"table": "lsoa_wards", "what": f"LSOA 2021 -> ward ({vintage}) -> borough", "rows": n})
+    sql = "SELECT source, level, min(year), max(year), count(*) FROM population GROUP BY ALL ORDER BY ALL"
+    for source, level, first, last, n in db.execute(sql):
+        rows.append({"table": "population", "what": f"{source}: {level}, {first}-{last}", "rows": n})
+    return rows
+
+
+def police_counts_by_borough(db: Database) -> list[tuple[str, str, str, int]]:
+    """police.uk street-level counts by (borough code, borough name, crime type), all loaded months.
+
+    Rows whose LSOA is unknown or not in the loaded lookups are counted under borough ``None``.
+    """
+    sql = """
+        SELECT coalesce(borough_code, '-'), coalesce(borough_name, '(no LSOA / not placed)'),
+               crime_type, count(*)
+        FROM crimes_placed GROUP BY ALL ORDER BY 2, 3
+    """
+    return [(c, n, t, int(k)) for c, n, t, k in db.execute(sql)]
+
+
+def police_months(db: Database) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last month of street-level data loaded."""
+    row = db.execute("SELECT min(month), max(month) FROM crimes")[0]
+    return row[0], row[1]

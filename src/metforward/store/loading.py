@@ -1,0 +1,159 @@
+"""Writing one load into the store: rows, rejects and provenance, in a single transaction.
+
+A *load* is what came from one input file. Its rows go to one or more canonical tables
+(:class:`Batch`); each batch names the unit it replaces (for police.uk data, the force and
+months), so loading a newer snapshot of the same file replaces the earlier rows instead of
+doubling them. Everything happens in one transaction: if anything fails, nothing is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from metforward.store.database import Database
+
+#: Canonical tables a load may write to, with their columns in order (``load_id`` first, implied).
+TABLES: dict[str, tuple[str, ...]] = {
+    "crimes": (
+        "line", "crime_id", "month", "force", "reported_by", "falls_within", "longitude", "latitude",
+        "location", "lsoa_code", "lsoa_name", "crime_type", "last_outcome", "context",
+    ),
+    "outcomes": (
+        "line", "crime_id", "month", "force", "reported_by", "falls_within", "longitude", "latitude",
+        "location", "lsoa_code", "lsoa_name", "outcome_type",
+    ),
+    "searches": (
+        "line", "force", "month", "search_type", "occurred_at", "part_of_operation", "operation",
+        "latitude", "longitude", "gender", "age_range", "self_defined_ethnicity",
+        "officer_defined_ethnicity", "legislation", "object_of_search", "outcome", "outcome_linked",
+        "removal_of_clothing", "lsoa_code",
+    ),
+    "area_counts": (
+        "line", "kind", "level", "area_code", "area_name", "borough_code", "borough_name", "month",
+        "major", "minor", "count",
+    ),
+    "areas": ("level", "code", "name", "vintage", "area_km2", "geometry"),
+    "lsoa_lookup": ("lsoa11_code", "lsoa21_code", "lsoa21_name", "change", "lad_code", "lad_name"),
+    "lsoa_wards": (
+        "vintage", "lsoa21_code", "lsoa21_name", "ward_code", "ward_name", "lad_code", "lad_name",
+    ),
+    "population": ("level", "area_code", "area_name", "year", "population", "source"),
+}
+
+REJECT_COLUMNS = ("line", "field", "value", "reason")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows for one canonical table, and the unit they replace.
+
+    ``replace_matching`` names key columns: rows already in the table whose values in those
+    columns equal those of any new row are deleted before the new rows go in (for police.uk
+    data ``("force", "month")``: a newer snapshot of a month replaces the older one). Empty:
+    the rows are added.
+    """
+
+    table: str
+    rows: pa.Table
+    replace_matching: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Load:
+    """Everything that came from one input file."""
+
+    kind: str
+    source_path: str
+    member: str | None
+    sha256: str
+    bytes: int
+    rows_read: int
+    batches: Sequence[Batch]
+    rejects: pa.Table  # columns REJECT_COLUMNS
+    force: str | None = None
+    months: Sequence[dt.date] = ()
+
+    @property
+    def rows_loaded(self) -> int:
+        """Rows that went into the store: every input row not rejected."""
+        return self.rows_read - self.rejects.num_rows
+
+
+def store_load(db: Database, load: Load, *, in_transaction: bool = True) -> int:
+    """Write ``load`` into the store and return its ``load_id``.
+
+    The row counts are checked (``rows_read = rows_loaded + rows_rejected``) before anything
+    is written. With ``in_transaction`` (the default) the whole write is one transaction.
+    """
+    loaded = sum(b.rows.num_rows for b in load.batches if b.table in _ROW_TABLES)
+    if load.kind in _ROW_KINDS and loaded != load.rows_loaded:
+        raise AssertionError(
+            f"{load.source_path}: {load.rows_read} rows read but {loaded} loaded "
+            f"+ {load.rejects.num_rows} rejected; this is a bug in metforward, please report it"
+        )
+    if in_transaction:
+        with db.transaction():
+            return _write(db, load)
+    return _write(db, load)
+
+
+#: Tables whose rows are counted one-to-one against input rows.
+_ROW_TABLES = {"crimes", "outcomes", "searches", "area_counts"}
+_ROW_KINDS = {"street", "outcomes", "stop-and-search"}
+
+
+def _write(db: Database, load: Load) -> int:
+    load_id = int(db.scalar("SELECT nextval('load_ids')"))
+    replaced: set[int] = set()
+    for batch in load.batches:
+        columns = TABLES[batch.table]
+        name = f"_batch_{batch.table}"
+        db.register(name, batch.rows.select(list(columns)))
+        try:
+            if batch.replace_matching:
+                keys = ", ".join(batch.replace_matching)
+                match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM b.{k}" for k in batch.replace_matching)
+                matched = f"FROM {batch.table} t JOIN (SELECT DISTINCT {keys} FROM {name}) b ON {match}"
+                replaced.update(int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}"))
+                db.run(
+                    f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})"
+                )
+            db.run(
+                f"INSERT INTO {batch.table} (load_id, {', '.join(columns)}) "
+                f"SELECT {load_id}, {', '.join(columns)} FROM {name}"
+            )
+        finally:
+            db.unregister(name)
+    if load.rejects.num_rows:
+        db.register("_rejects", load.rejects.select(list(REJECT_COLUMNS)))
+        try:
+            db.run(
+                "INSERT INTO rejects (load_id, source, line, field, value, reason) "
+                "SELECT ?, ?, line, field, value, reason FROM _rejects",
+                [load_id, _display(load)],
+            )
+        finally:
+            db.unregister("_rejects")
+    db.run(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, NULL)",
+        [
+            load_id, load.kind, load.force, sorted(load.months), load.source_path, load.member,
+            load.sha256, load.bytes, load.rows_read, load.rows_loaded, load.rejects.num_rows,
+            sorted(replaced),
+        ],
+    )
+    if replaced:
+        ids = sorted(replaced)
+        db.run(
+            f"UPDATE loads SET replaced_by = ? WHERE load_id IN ({', '.join('?' for _ in ids)})",
+            [load_id, *ids],
+        )
+    return load_id
+
+
+def _display(load: Load) -> str:
+    return f"{load.source_path}!{load.member}" if load.member else load.source_path
