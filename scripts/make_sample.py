@@ -1,0 +1,152 @@
+"""Rebuild ``sample/`` from the shared real-data corpus: real rows only, filtered, never edited.
+
+Usage: ``python scripts/make_sample.py [--corpus ../shared/data] [--out sample]``
+
+What goes in (see sample/README.md): City of London street data for 2024; Met burglary street
+and outcomes rows for four boroughs (Westminster, Camden, Hackney, City) plus the rows with no
+location, 2023-2024; three months of Met stop and search; the London Datastore borough files
+and the latest ward file; borough, ward and (four-borough) LSOA boundaries; the ONS lookups;
+borough and (London) LSOA population. Files are written gzipped with a fixed timestamp, so
+the same corpus gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BOROUGHS = ("Westminster", "Camden", "Hackney", "City of London")
+BOROUGH_CODES = ("E09000033", "E09000007", "E09000012", "E09000001")
+MONTHS_BURGLARY = [f"{y}-{m:02d}" for y in (2023, 2024) for m in range(1, 13)]
+MONTHS_CITY = [f"2024-{m:02d}" for m in range(1, 13)]
+MONTHS_SEARCH = ["2024-01", "2024-02", "2024-03"]
+
+
+def read_lines(path: Path) -> list[str]:
+    """The file's lines (decompressed), line endings kept."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8").splitlines(keepends=True)
+
+
+def write_gz(path: Path, lines: Iterable[str]) -> None:
+    """Write lines gzipped with mtime 0 (reproducible bytes)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as gz:
+        gz.write("".join(lines).encode("utf-8"))
+    path.write_bytes(buffer.getvalue())
+
+
+def filtered(path: Path, keep: Callable[[str], bool]) -> list[str]:
+    """The header and the lines that ``keep`` accepts."""
+    lines = read_lines(path)
+    return [lines[0], *[line for line in lines[1:] if keep(line)]]
+
+
+def in_sample_boroughs(line: str) -> bool:
+    """A police.uk row whose LSOA name is in a sample borough, or that has no LSOA at all."""
+    fields = line.split(",")
+    return any(f",{b} " in line for b in BOROUGHS) or (len(fields) > 8 and fields[7] == "")
+
+
+def build(corpus: Path, out: Path) -> None:
+    """Write the whole sample."""
+    if out.exists():
+        shutil.rmtree(out)
+    police = corpus / "policeuk"
+    for month in MONTHS_CITY:
+        src = police / "city-of-london/street" / month / f"{month}-city-of-london-street.csv"
+        write_gz(out / f"policeuk/{month}/{month}-city-of-london-street.csv.gz", read_lines(src))
+    for month in MONTHS_BURGLARY:
+        for kind, folder in (("street", "street-burglary-only"), ("outcomes", "outcomes-burglary-only")):
+            src = police / "metropolitan" / folder / month / f"{month}-metropolitan-{kind}.csv.gz"
+            write_gz(
+                out / f"policeuk/{month}/{month}-metropolitan-{kind}.csv.gz",
+                filtered(src, in_sample_boroughs),
+            )
+    for month in MONTHS_SEARCH:
+        src = police / "metropolitan/stop-and-search" / month / f"{month}-metropolitan-stop-and-search.csv.gz"
+        write_gz(out / f"policeuk/{month}/{month}-metropolitan-stop-and-search.csv.gz", read_lines(src))
+
+    datastore = corpus / "datastore"
+    for name in (
+        "MPS_Borough_Level_Crime_Historic_2008-2016.csv",
+        "fenneh_recorded-crime-borough-historical.csv.gz",
+        "fenneh_recorded-crime-borough.csv.gz",
+        "MPS_Ward_Level_Crime_most_recent_24_months_202403-202603.csv.gz",
+    ):
+        write_gz(
+            out / "datastore" / (name.removesuffix(".gz").removesuffix(".csv") + ".csv.gz"),
+            read_lines(datastore / name),
+        )
+
+    boundaries = corpus / "boundaries"
+    (out / "boundaries").mkdir(parents=True)
+    shutil.copyfile(
+        boundaries / "boroughs/ons_LAD_May2024_BGC_london_33_WGS84.geojson",
+        out / "boundaries" / "boroughs_2024.geojson",
+    )
+    shutil.copyfile(
+        boundaries / "wards/ons_Wards_Dec2024_BGC_london_684_WGS84.geojson",
+        out / "boundaries" / "wards_2024.geojson",
+    )
+    lsoa = json.loads((boundaries / "lsoa2021/ons_LSOA_Dec2021_BGC_london_4994_WGS84.geojson").read_text())
+    lsoa["features"] = [
+        f for f in lsoa["features"] if any(f["properties"]["LSOA21NM"].startswith(b + " ") for b in BOROUGHS)
+    ]
+    (out / "boundaries" / "lsoa_2021_four_boroughs.geojson").write_text(
+        json.dumps(lsoa, separators=(",", ":"))
+    )
+
+    lookups = corpus / "lookups"
+    for name in (
+        "LSOA11_to_LSOA21_to_LAD22_exact_fit_lookup_EW_v3.csv.gz",
+        "LSOA21_to_Ward24_to_LAD24_best_fit_lookup_EW.csv.gz",
+    ):
+        write_gz(out / "lookups" / name, read_lines(lookups / name))
+
+    population = corpus / "population"
+    write_gz(
+        out / "population/GLA_Borough-MYE-1981-2015.csv.gz",
+        read_lines(population / "GLA_Borough-MYE-1981-2015.csv"),
+    )
+    london = filtered(
+        population / "ons_SAPE_LSOA21_population_density_mid2011-mid2022_EW.csv.gz", _london_lsoa
+    )
+    write_gz(out / "population/ons_SAPE_LSOA21_london.csv.gz", london)
+
+
+def _london_lsoa(line: str) -> bool:
+    """London LSOA 2021 names start with a borough name (the SAPE file has no borough column)."""
+    from metforward.domain.areas import LONDON_BOROUGHS
+
+    name = line.split(",", 2)[1]
+    return any(name.startswith(b + " ") for b in LONDON_BOROUGHS.values())
+
+
+def main() -> None:
+    """Parse arguments and build."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=Path(os.environ.get("METFORWARD_CORPUS", REPO.parent / "shared" / "data")),
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "sample")
+    args = parser.parse_args()
+    build(args.corpus, args.out)
+    total = sum(p.stat().st_size for p in args.out.rglob("*") if p.is_file())
+    print(f"wrote {args.out} ({total / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
