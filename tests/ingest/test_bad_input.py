@@ -28,16 +28,22 @@ def street_file(tmp_path: Path, rows: list[str], name: str = "2024-01-city-of-lo
 
 
 def rejects(db: Database) -> list[tuple[int, str | None, str]]:
-    return [(int(line), field, reason) for line, field, reason in
-            db.execute("SELECT line, field, reason FROM rejects ORDER BY line")]
+    return [
+        (int(line), field, reason)
+        for line, field, reason in db.execute("SELECT line, field, reason FROM rejects ORDER BY line")
+    ]
 
 
 STREET_CASES = [
     ("bad number", GOOD.replace("-0.106220", "-0.1o6"), "Longitude", "bad number in Longitude"),
     ("bad month", GOOD.replace("2024-01", "2024-13"), "Month", "bad month in Month"),
     ("month as text", GOOD.replace("2024-01", "January 2024"), "Month", "bad month"),
-    ("out of range", GOOD.replace("51.518275", "58.9").replace("-0.106220", "-12.5"), "Longitude,Latitude",
-     "coordinates out of range"),
+    (
+        "out of range",
+        GOOD.replace("51.518275", "58.9").replace("-0.106220", "-12.5"),
+        "Longitude,Latitude",
+        "coordinates out of range",
+    ),
     ("one coordinate", GOOD.replace("51.518275", ""), "Longitude,Latitude", "only one of Longitude and Latitude"),
     ("unknown crime type", GOOD.replace("Other theft", "Jaywalking"), "Crime type", "unknown value in Crime type"),
     ("bad lsoa", GOOD.replace("E01000916", "E0100"), "LSOA code", "bad LSOA code"),
@@ -83,14 +89,38 @@ SEARCH = "Person search,2024-01-31T23:30:00+00:00,False,,51.5,-0.1,Male,18-24,Wh
 @pytest.mark.parametrize(
     ("header", "good", "bad", "field", "reason", "name"),
     [
-        (OUTCOMES, OUTCOME, OUTCOME.replace("abc1", ""), "Crime ID", "Crime ID is empty",
-         "2024-01-city-of-london-outcomes.csv"),
-        (STOP_AND_SEARCH, SEARCH, SEARCH.replace("2024-01-31T23:30:00+00:00", "31/01/2024"), "Date", "bad date",
-         "2024-02-metropolitan-stop-and-search.csv"),
-        (STOP_AND_SEARCH, SEARCH, SEARCH.replace("Person search", "Horse search"), "Type", "unknown value in Type",
-         "2024-02-metropolitan-stop-and-search.csv"),
-        (STOP_AND_SEARCH, SEARCH, SEARCH.replace(",False,,", ",Maybe,,", 1), "Part of a policing operation",
-         "must be True, False or empty", "2024-02-metropolitan-stop-and-search.csv"),
+        (
+            OUTCOMES,
+            OUTCOME,
+            OUTCOME.replace("abc1", ""),
+            "Crime ID",
+            "Crime ID is empty",
+            "2024-01-city-of-london-outcomes.csv",
+        ),
+        (
+            STOP_AND_SEARCH,
+            SEARCH,
+            SEARCH.replace("2024-01-31T23:30:00+00:00", "31/01/2024"),
+            "Date",
+            "bad date",
+            "2024-02-metropolitan-stop-and-search.csv",
+        ),
+        (
+            STOP_AND_SEARCH,
+            SEARCH,
+            SEARCH.replace("Person search", "Horse search"),
+            "Type",
+            "unknown value in Type",
+            "2024-02-metropolitan-stop-and-search.csv",
+        ),
+        (
+            STOP_AND_SEARCH,
+            SEARCH,
+            SEARCH.replace(",False,,", ",Maybe,,", 1),
+            "Part of a policing operation",
+            "must be True, False or empty",
+            "2024-02-metropolitan-stop-and-search.csv",
+        ),
     ],
     ids=["outcome without crime id", "search bad date", "search bad type", "search bad boolean"],
 )

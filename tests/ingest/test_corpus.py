@@ -77,7 +77,9 @@ def test_counts_per_kind_force_month_match_an_independent_count(
     expected = independent_counts(corpus / "policeuk")
     actual: Counter[tuple[str, str, str]] = Counter()
     for kind, table in TABLE.items():
-        for force, month, n in db.execute(f"SELECT force, strftime(month, '%Y-%m'), count(*) FROM {table} GROUP BY ALL"):
+        for force, month, n in db.execute(
+            f"SELECT force, strftime(month, '%Y-%m'), count(*) FROM {table} GROUP BY ALL"
+        ):
             actual[(kind, force, month)] = n
     assert actual == expected
     assert sum(expected.values()) > 1_700_000

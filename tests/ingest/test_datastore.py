@@ -52,8 +52,12 @@ def test_totals_per_area_and_month_equal_the_file(name: str, corpus: Path, db: D
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (lines, lines, 0)
     by = "area_name" if kind.startswith("datastore-borough") else "area_code"
     stored = Counter(
-        {(a, m): int(n) for a, m, n in db.execute(
-            f"SELECT {by}, strftime(month, '%Y-%m'), sum(count) FROM area_counts GROUP BY ALL")}
+        {
+            (a, m): int(n)
+            for a, m, n in db.execute(
+                f"SELECT {by}, strftime(month, '%Y-%m'), sum(count) FROM area_counts GROUP BY ALL"
+            )
+        }
     )
     assert stored == expected
 
@@ -78,7 +82,11 @@ def test_a_newer_file_replaces_overlapping_months(corpus: Path, db: Database) ->
     newer_totals, _ = file_totals(newer, "WardCode")
     older_totals, _ = file_totals(older, "wardcode")
     stored = Counter(
-        {(a, m): int(n) for a, m, n in db.execute(
-            "SELECT area_code, strftime(month, '%Y-%m'), sum(count) FROM area_counts GROUP BY ALL")}
+        {
+            (a, m): int(n)
+            for a, m, n in db.execute(
+                "SELECT area_code, strftime(month, '%Y-%m'), sum(count) FROM area_counts GROUP BY ALL"
+            )
+        }
     )
     assert stored == Counter({k: v for k, v in older_totals.items() if k[1] == "2024-02"}) + newer_totals

@@ -7,10 +7,10 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from metforward import ATTRIBUTION
+from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
 from metforward.store import catalog
 from metforward.store.database import Database
@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def counts(
         ctx: typer.Context,
-        as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV (borough_code, borough, crime_type, count).")] = False,
+        as_csv: Annotated[
+            bool, typer.Option("--csv", help="Write CSV (borough_code, borough, crime_type, count).")
+        ] = False,
     ) -> None:
         """Count police.uk street-level crimes by borough (from each row's LSOA) and crime type, all loaded months."""
         with Database(ctx.obj.settings.db_path) as db:
@@ -33,20 +35,29 @@ def register(app: typer.Typer) -> None:
             writer.writerow(["borough_code", "borough", "crime_type", "count"])
             writer.writerows(rows)
             return
-        console = Console()
+        console = wide_console()
         if not rows or first is None or last is None:
             console.print("No police.uk street data loaded yet. Try: metforward ingest PATH")
             return
-        types = sorted({t for _, _, t, _ in rows})
-        boroughs = sorted({(n, c) for c, n, _, _ in rows})
-        cell = {(c, t): k for c, _, t, k in rows}
-        table = Table(title=f"police.uk street-level crimes by borough, {month_text(first)} to {month_text(last)}",
-                      caption=ATTRIBUTION, caption_justify="left")
-        table.add_column("borough")
-        for t in types:
-            table.add_column(t, justify="right")
-        table.add_column("total", justify="right", style="bold")
-        for name, code in boroughs:
-            values = [cell.get((code, t), 0) for t in types]
-            table.add_row(name, *[f"{v:,}" if v else "" for v in values], f"{sum(values):,}")
+        table = Table(
+            title=f"police.uk street-level crimes by borough, {month_text(first)} to {month_text(last)}",
+            caption=ATTRIBUTION,
+            caption_justify="left",
+        )
+        for name in ("borough", "code", "crime type", "count", "share of borough"):
+            table.add_column(name, justify="right" if name in {"count", "share of borough"} else "left")
+        boroughs: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        for code, name, crime_type, count in rows:
+            boroughs.setdefault((name, code), []).append((crime_type, count))
+        for (name, code), types in sorted(boroughs.items(), key=lambda kv: -sum(k for _, k in kv[1])):
+            total = sum(k for _, k in types)
+            for i, (crime_type, count) in enumerate(sorted(types, key=lambda t: -t[1])):
+                table.add_row(
+                    name if i == 0 else "",
+                    code if i == 0 else "",
+                    crime_type,
+                    f"{count:,}",
+                    f"{100 * count / total:.1f}%",
+                )
+            table.add_row("", "", "[bold]all types[/]", f"[bold]{total:,}[/]", "", end_section=True)
         console.print(table)

@@ -22,8 +22,14 @@ def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_pr
     summary = IngestSummary(files=list(missing), skipped=skipped)
     console = Console(stderr=True)
     with Progress(
-        TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=console, disable=not show_progress, transient=True,
+        TextColumn("[bold]ingest[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=not show_progress,
+        transient=True,
     ) as progress:
         task = progress.add_task("", total=len(inputs))
         for source in inputs:
@@ -40,7 +46,11 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
         table.add_column(column, justify="right" if column in {"read", "loaded", "rejected"} else "left")
     for f in summary.files:
         table.add_row(
-            f.path, f.kind or "-", f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_rejected:,}",
+            f.path,
+            f.kind or "-",
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_rejected:,}",
             f"[red]{f.error}[/]" if f.error else "",
         )
     console.print(table)

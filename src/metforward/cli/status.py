@@ -51,31 +51,60 @@ def print_status(db: Database, console: Console) -> None:
             mine = [r for r in rows if (r.kind, r.force) == (s.kind, s.force)]
             n = sum(r.rows for r in mine)
             table.add_row(
-                s.kind, s.force, month_text(s.months[0]), month_text(s.months[-1]), str(len(s.months)),
+                s.kind,
+                s.force,
+                month_text(s.months[0]),
+                month_text(s.months[-1]),
+                str(len(s.months)),
                 str(len(s.missing)) if not s.missing else f"[red]{len(s.missing)}[/]",
-                f"{n:,}", f"{sum(r.rejected for r in mine):,}",
-                _pct(sum(r.no_lsoa for r in mine), n), _pct(sum(r.no_coordinates for r in mine), n),
+                f"{n:,}",
+                f"{sum(r.rejected for r in mine):,}",
+                _pct(sum(r.no_lsoa for r in mine), n),
+                _pct(sum(r.no_coordinates for r in mine), n),
             )
         console.print(table)
         grid = Table(title=f"Coverage ({_PRESENT} month loaded, {_MISSING} month missing)")
         grid.add_column("kind / force")
-        years = sorted({m.year for s in all_series for m in s.months})
-        for year in years:
-            grid.add_column(str(year), no_wrap=True)
+        grid.add_column("year")
+        grid.add_column("JFMAMJJASOND", no_wrap=True)
         for s in all_series:
-            grid.add_row(f"{s.kind} / {s.force}", *[grid_row(s.months, y) for y in years])
+            years = range(s.months[0].year, s.months[-1].year + 1)
+            for i, year in enumerate(years):
+                grid.add_row(
+                    f"{s.kind} / {s.force}" if i == 0 else "",
+                    str(year),
+                    grid_row(s.months, year),
+                    end_section=year == years[-1],
+                )
         console.print(grid)
     datastore = catalog.datastore_coverage(db)
     if datastore:
         table = Table(title="London Datastore counts")
-        for name in ("kind", "level", "areas", "first", "last", "months", "missing", "total count", "cells without area"):
+        for name in (
+            "kind",
+            "level",
+            "areas",
+            "first",
+            "last",
+            "months",
+            "missing",
+            "total count",
+            "cells without area",
+        ):
             table.add_column(name)
         for d in datastore:
             missing = d["missing_months"]
             assert isinstance(missing, list)
             table.add_row(
-                str(d["kind"]), str(d["level"]), str(d["areas"]), str(d["first"]), str(d["last"]),
-                str(d["months"]), str(len(missing)), f"{d['total_count']:,}", f"{d['cells_without_area']:,}",
+                str(d["kind"]),
+                str(d["level"]),
+                str(d["areas"]),
+                str(d["first"]),
+                str(d["last"]),
+                str(d["months"]),
+                str(len(missing)),
+                f"{d['total_count']:,}",
+                f"{d['cells_without_area']:,}",
             )
         console.print(table)
     reference = catalog.reference_coverage(db)
@@ -99,6 +128,12 @@ def status_json(db: Database) -> dict[str, object]:
     }
 
 
+def wide_console() -> Console:
+    """A console for tables: the terminal's width, or 150 columns when writing to a pipe or file."""
+    console = Console()
+    return console if console.is_terminal else Console(width=150)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
 
@@ -112,4 +147,4 @@ def register(app: typer.Typer) -> None:
             if as_json:
                 typer.echo(json.dumps(status_json(db), indent=2))
             else:
-                print_status(db, Console())
+                print_status(db, wide_console())

@@ -37,6 +37,4 @@ HISTORIC_CRIME_TYPES: Final[dict[str, str]] = {
 ALL_CRIME_TYPES: Final[dict[str, str]] = {**CRIME_TYPES, **HISTORIC_CRIME_TYPES}
 
 #: police.uk stop-and-search "Type" values.
-SEARCH_TYPES: Final[frozenset[str]] = frozenset(
-    {"Person search", "Vehicle search", "Person and Vehicle search"}
-)
+SEARCH_TYPES: Final[frozenset[str]] = frozenset({"Person search", "Vehicle search", "Person and Vehicle search"})

@@ -56,9 +56,7 @@ FORCES: Final[dict[str, str]] = {
 _BY_NAME: Final[dict[str, str]] = {name.lower(): slug for slug, name in FORCES.items()}
 
 #: data.police.uk file names: ``2024-01-metropolitan-street.csv`` (also ``-outcomes``, ``-stop-and-search``).
-_FILE_NAME = re.compile(
-    r"(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-(?P<kind>street|outcomes|stop-and-search)\b"
-)
+_FILE_NAME = re.compile(r"(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-(?P<kind>street|outcomes|stop-and-search)\b")
 
 
 def force_id(name: str) -> str:
