@@ -56,7 +56,7 @@ def main_callback(
 def _register() -> None:
     import importlib
 
-    for name in ("ingest", "fetch", "status", "counts"):
+    for name in ("ingest", "fetch", "status", "counts", "compare", "targets"):
         try:
             module = importlib.import_module(f"metforward.cli.{name}")
         except ModuleNotFoundError as exc:  # a command module still being written

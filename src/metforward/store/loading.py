@@ -80,7 +80,7 @@ class Load:
     @property
     def rows_loaded(self) -> int:
         """Rows that went into the store: every input row not rejected."""
-        return self.rows_read - self.rejects.num_rows
+        return self.rows_read - int(self.rejects.num_rows)
 
 
 def store_load(db: Database, load: Load, *, in_transaction: bool = True) -> int:

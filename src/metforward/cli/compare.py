@@ -1,0 +1,161 @@
+"""``metforward compare``: two periods, any area level, any source, with significance and completeness."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from metforward import ATTRIBUTION
+from metforward.analyse.compare import CompareError, CompareSpec, CompareTable, Period, compare
+from metforward.cli.status import wide_console
+from metforward.domain.periods import month_text
+from metforward.store.database import Database
+
+COLUMNS = (
+    "area_code",
+    "area_name",
+    "category",
+    "before",
+    "after",
+    "change_pct",
+    "rate_ratio",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "q_value",
+    "verdict",
+    "months_before",
+    "months_after",
+    "completeness",
+)
+_STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+def print_table(table: CompareTable) -> None:
+    """The comparison as a Rich table, with what it rests on above and the attribution below."""
+    spec = table.spec
+    console = wide_console()
+    source = spec.source + (f" ({table.kind})" if table.kind else "") + (f", force {spec.force}" if spec.force else "")
+    missing = table.missing_months
+    console.print(
+        f"[bold]{source}[/], {spec.level} level: before {spec.before} ({len(table.months_present_before)} of "
+        f"{spec.before.months} months present), after {spec.after} ({len(table.months_present_after)} of "
+        f"{spec.after.months} months present)"
+        + (
+            f"; [red]missing: {', '.join(month_text(m) for m in missing[:12])}{' ...' if len(missing) > 12 else ''}[/]"
+            if missing
+            else ""
+        )
+    )
+    for note in table.notes:
+        console.print(f"[yellow]{note}[/]")
+    out = Table(
+        caption=(
+            f"Rate ratio = after/before per month of data, exact {100 * (1 - spec.alpha):.0f}% interval and p value "
+            "(conditional test of two Poisson counts); q = Benjamini-Hochberg across this table; verdict at "
+            f'q < {spec.alpha}. "can\'t tell": the data cannot distinguish the change from chance.\n{ATTRIBUTION}'
+        ),
+        caption_justify="left",
+    )
+    for name in ("area", "category", "before", "after", "change", "rate ratio", "95% interval", "p", "q", "verdict"):
+        out.add_column(name, justify="left" if name in {"area", "category", "verdict"} else "right")
+    for r in table.rows:
+        change = "-" if r.change_pct is None else f"{r.change_pct:+.1f}%"
+        interval = "-" if r.ci_low is None and r.ci_high is None else f"{_num(r.ci_low)} to {_num(r.ci_high)}"
+        out.add_row(
+            r.area_name,
+            r.category,
+            f"{r.before:,}",
+            f"{r.after:,}",
+            change,
+            _num(r.rate_ratio),
+            interval,
+            _p(r.p_value),
+            _p(r.q_value),
+            f"[{_STYLE[r.verdict]}]{r.verdict}[/]",
+        )
+    console.print(out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command("compare")
+    def compare_command(
+        ctx: typer.Context,
+        before: Annotated[str | None, typer.Option(help="First period, YYYY-MM:YYYY-MM.")] = None,
+        after: Annotated[str | None, typer.Option(help="Second period, YYYY-MM:YYYY-MM.")] = None,
+        around: Annotated[
+            str | None, typer.Option(help="Instead of --before/--after: a month YYYY-MM to compare around.")
+        ] = None,
+        window: Annotated[int, typer.Option(help="With --around: months on each side.")] = 21,
+        level: Annotated[str, typer.Option(help="force | borough | ward | lsoa")] = "borough",
+        area: Annotated[
+            str | None, typer.Option(help="One area: a name or GSS code (e.g. Westminster, E09000033).")
+        ] = None,
+        source: Annotated[str, typer.Option(help="police-uk | datastore")] = "police-uk",
+        by: Annotated[
+            str | None, typer.Option(help="Categories: police-uk 'category'; datastore 'major' or 'minor'.")
+        ] = None,
+        force: Annotated[
+            str | None, typer.Option(help="police.uk: only this force's rows (e.g. metropolitan).")
+        ] = None,
+        datastore_kind: Annotated[
+            str | None, typer.Option(help="Datastore file kind (default: the best one covering the periods).")
+        ] = None,
+        alpha: Annotated[float, typer.Option(help="Significance level for the verdict (on q values).")] = 0.05,
+        as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Write JSON: a list of objects.")] = False,
+    ) -> None:
+        """Compare counts in two periods by area and category: rate ratio, exact interval, p and q values, verdict."""
+        try:
+            if around:
+                first, second = Period.around(around, window)
+            elif before and after:
+                first, second = Period.parse(before), Period.parse(after)
+            else:
+                raise CompareError("give --before and --after, or --around (with --window)")
+            spec = CompareSpec(
+                before=first,
+                after=second,
+                source=source,
+                level=level,
+                area=area,
+                force=force,
+                by=by or ("category" if source == "police-uk" else "major"),
+                kind=datastore_kind,
+                alpha=alpha,
+            )
+        except (CompareError, ValueError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        try:
+            with Database(ctx.obj.settings.db_path) as db:
+                table = compare(db, spec)
+        except CompareError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        if as_json:
+            typer.echo(json.dumps([r.as_dict() for r in table.rows], indent=2))
+        elif as_csv:
+            rows = [r.as_dict() for r in table.rows]
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(COLUMNS))
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            print_table(table)

@@ -1,0 +1,76 @@
+"""``metforward targets check FILE``: each target achieved, missed or can't tell, with its interval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.table import Table
+
+from metforward import ATTRIBUTION
+from metforward.analyse.targets import TargetsFile, TargetsFileError, check_targets, parse_targets
+from metforward.cli.status import wide_console
+from metforward.store.database import Database
+
+_STYLE = {"achieved": "green", "missed": "red", "can't tell": "yellow"}
+
+
+def load_targets(path: Path) -> TargetsFile:
+    """Read and validate a targets file; :class:`TargetsFileError` lists every problem with its place."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TargetsFileError(str(path), [f"cannot read the file: {exc}"]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise TargetsFileError(str(path), [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+    return parse_targets(data, str(path))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``targets`` command group to ``app``."""
+    group = typer.Typer(help="Targets: check a targets file against the store.", no_args_is_help=True)
+    app.add_typer(group, name="targets")
+
+    @group.command("check")
+    def check(
+        ctx: typer.Context,
+        file: Annotated[Path, typer.Argument(help="A targets YAML file (see docs/targets.md).")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    ) -> None:
+        """Give each target achieved, missed or can't tell, with the observed value, its interval and the margin."""
+        try:
+            targets = load_targets(file)
+        except TargetsFileError as exc:
+            typer.echo(f"Error: {exc.path} is not a valid targets file:", err=True)
+            for problem in exc.problems:
+                typer.echo(f"  - {problem}", err=True)
+            raise typer.Exit(2) from exc
+        with Database(ctx.obj.settings.db_path) as db:
+            results = check_targets(db, targets)
+        if as_json:
+            typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
+            return
+        table = Table(title=targets.title or str(file), caption=ATTRIBUTION, caption_justify="left")
+        for name in ("target", "area", "goal", "observed", "interval", "margin", "verdict", "basis"):
+            table.add_column(name, overflow="fold")
+        for r in results:
+
+            def show(x: float | None) -> str:
+                return "-" if x is None else f"{x:,.2f}"
+
+            table.add_row(
+                r.title,
+                r.area,
+                f"{r.target} ({r.unit})",
+                show(r.observed),
+                f"{show(r.ci_low)} to {show(r.ci_high)}",
+                show(r.margin),
+                f"[{_STYLE[r.verdict]}]{r.verdict}[/]",
+                r.basis,
+            )
+        wide_console().print(table)

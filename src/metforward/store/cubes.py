@@ -1,0 +1,208 @@
+"""Counts cubes: the narrow waist between raw rows and the statistics.
+
+Every analysis reads these small tables, never the raw rows:
+
+* ``cube_police``: police.uk street-level counts by force x level (force, borough, ward, LSOA
+  2021) x area x month x crime type, with the rows that have no location (force level only);
+* ``cube_datastore``: London Datastore counts by kind x level (force, borough, ward, LSOA) x
+  area x month x major x minor category.
+
+The SELECTs below are written in the portable core of SQL (no DuckDB-only syntax), and a test
+transpiles each with SQLGlot to Spark SQL, so the raw layer can move to a distributed engine
+without touching the statistics. Cubes are rebuilt when the ``loads`` table has changed since
+they were built (:func:`ensure_cubes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from metforward.domain.forces import FORCES
+from metforward.store.database import Database
+
+_POLICE_LEVELS = {
+    "borough": ("borough_code", "borough_name"),
+    "ward": ("ward_code", "ward_name"),
+    "lsoa": ("lsoa21_code", "lsoa21_code"),
+}
+
+
+def _police_level_sql(level: str, code: str, name: str) -> str:
+    return f"""
+    SELECT "force", '{level}' AS level, {code} AS area_code, max({name}) AS area_name, month,
+           crime_type AS category, count(*) AS n, 0 AS n_no_location
+    FROM crimes_placed
+    WHERE {code} IS NOT NULL
+    GROUP BY "force", {code}, month, crime_type"""
+
+
+#: The cube definitions: name -> SELECT over the raw layer (portable SQL).
+CUBE_SQL: dict[str, str] = {
+    "cube_police": "\nUNION ALL".join(
+        [
+            """
+    SELECT "force", 'force' AS level, "force" AS area_code, "force" AS area_name, month,
+           crime_type AS category, count(*) AS n,
+           sum(CASE WHEN lsoa_code IS NULL THEN 1 ELSE 0 END) AS n_no_location
+    FROM crimes_placed
+    GROUP BY "force", month, crime_type""",
+            *(_police_level_sql(level, code, name) for level, (code, name) in _POLICE_LEVELS.items()),
+        ]
+    ),
+    "cube_datastore": """
+    SELECT kind, level, area_code, max(area_name) AS area_name, month, major, minor, sum(count) AS n
+    FROM area_counts
+    WHERE area_code IS NOT NULL
+    GROUP BY kind, level, area_code, month, major, minor
+    UNION ALL
+    SELECT kind, 'force' AS level, 'metropolitan' AS area_code, 'Metropolitan Police Service' AS area_name,
+           month, major, minor, sum(count) AS n
+    FROM area_counts
+    GROUP BY kind, month, major, minor""",
+}
+
+_STATE = "CREATE TABLE IF NOT EXISTS cube_state (cube VARCHAR PRIMARY KEY, loads_seen BIGINT, built_at TIMESTAMP)"
+
+
+def _loads_seen(db: Database) -> int:
+    """A fingerprint of the loads: the highest load id (loads are only ever added)."""
+    return int(db.scalar("SELECT coalesce(max(load_id), 0) FROM loads"))
+
+
+def refresh_cubes(db: Database) -> None:
+    """Rebuild every cube from the raw layer, in one transaction."""
+    seen = _loads_seen(db)
+    with db.transaction():
+        db.run(_STATE)
+        for name, sql in CUBE_SQL.items():
+            db.run(f"CREATE OR REPLACE TABLE {name} AS {sql} ORDER BY 1, 2, 3, 5")
+            db.run("INSERT OR REPLACE INTO cube_state VALUES (?, ?, now()::TIMESTAMP)", [name, seen])
+        names = ", ".join(f"('{slug}', '{full}')" for slug, full in FORCES.items())
+        db.run(
+            "UPDATE cube_police SET area_name = f.name FROM (VALUES " + names + ") f(slug, name) "
+            "WHERE cube_police.level = 'force' AND cube_police.area_code = f.slug"
+        )
+
+
+def cubes_fresh(db: Database) -> bool:
+    """True when every cube was built after the latest load."""
+    if not db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cube_state'"):
+        return False
+    built = dict(db.execute("SELECT cube, loads_seen FROM cube_state"))
+    seen = _loads_seen(db)
+    return all(built.get(name) == seen for name in CUBE_SQL)
+
+
+def ensure_cubes(db: Database) -> None:
+    """Rebuild the cubes if any load happened since they were built."""
+    if not cubes_fresh(db):
+        refresh_cubes(db)
+
+
+# --- reading the cubes -------------------------------------------------------------------------
+
+#: Where each source's counts live, and its category columns.
+SOURCES = {
+    "police-uk": ("cube_police", ("category",)),
+    "datastore": ("cube_datastore", ("major", "minor")),
+}
+
+
+def period_counts(
+    db: Database,
+    *,
+    source: str,
+    level: str,
+    before: tuple[dt.date, dt.date],
+    after: tuple[dt.date, dt.date],
+    by: tuple[str, ...],
+    areas: list[str] | None = None,
+    force: str | None = None,
+    kind: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """Counts in two periods by area and category: ``(area_code, area_name, *by, before, after)``.
+
+    ``by`` names the category columns to keep (``("category",)`` for police.uk; ``("major",)``,
+    ``("minor",)`` or both for the Datastore). Areas and categories with no count in either
+    period do not appear (their counts are zero).
+    """
+    table, categories = SOURCES[source]
+    if not set(by) <= set(categories):
+        raise ValueError(f"{source} has categories {categories}, not {by}")
+    ensure_cubes(db)
+    where = ["level = ?", "month BETWEEN ? AND ?"]
+    params: list[object] = [level, min(before[0], after[0]), max(before[1], after[1])]
+    if areas:
+        where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
+        params.extend(areas)
+    if force and source == "police-uk":
+        where.append('"force" = ?')
+        params.append(force)
+    if kind and source == "datastore":
+        where.append("kind = ?")
+        params.append(kind)
+    keys = ", ".join(by)
+    sql = f"""
+        SELECT area_code, max(area_name), {keys},
+               sum(CASE WHEN month BETWEEN ? AND ? THEN n ELSE 0 END) AS before,
+               sum(CASE WHEN month BETWEEN ? AND ? THEN n ELSE 0 END) AS after
+        FROM {table}
+        WHERE {" AND ".join(where)}
+        GROUP BY area_code, {keys}
+        ORDER BY area_code, {keys}
+    """
+    return db.execute(sql, [before[0], before[1], after[0], after[1], *params])
+
+
+def months_present(
+    db: Database, *, source: str, first: dt.date, last: dt.date, force: str | None = None, kind: str | None = None
+) -> list[dt.date]:
+    """The months between ``first`` and ``last`` in which the source has any data at all."""
+    ensure_cubes(db)
+    table, _ = SOURCES[source]
+    where = ["level = 'force'", "month BETWEEN ? AND ?"]
+    params: list[object] = [first, last]
+    if force and source == "police-uk":
+        where.append('"force" = ?')
+        params.append(force)
+    if kind and source == "datastore":
+        where.append("kind = ?")
+        params.append(kind)
+    return [
+        m for (m,) in db.execute(f"SELECT DISTINCT month FROM {table} WHERE {' AND '.join(where)} ORDER BY 1", params)
+    ]
+
+
+def no_location_share(db: Database, *, first: dt.date, last: dt.date, force: str | None = None) -> dict[str, float]:
+    """Share of police.uk street rows with no location, by crime type, over a span of months."""
+    ensure_cubes(db)
+    where = ["level = 'force'", "month BETWEEN ? AND ?"]
+    params: list[object] = [first, last]
+    if force:
+        where.append('"force" = ?')
+        params.append(force)
+    sql = f"SELECT category, sum(n_no_location) / sum(n) FROM cube_police WHERE {' AND '.join(where)} GROUP BY 1"
+    return {c: float(s) for c, s in db.execute(sql, params)}
+
+
+def datastore_kinds(db: Database) -> list[tuple[str, dt.date, dt.date]]:
+    """The Datastore kinds in the cube with their first and last month."""
+    ensure_cubes(db)
+    return db.execute("SELECT kind, min(month), max(month) FROM cube_datastore GROUP BY 1 ORDER BY 1")
+
+
+def area_lookup(db: Database, *, source: str, level: str) -> dict[str, str]:
+    """Area code -> name at a level, as the cube knows them."""
+    ensure_cubes(db)
+    table, _ = SOURCES[source]
+    return dict(db.execute(f"SELECT area_code, max(area_name) FROM {table} WHERE level = ? GROUP BY 1", [level]))
+
+
+def population(db: Database, *, level: str, year: int) -> dict[str, float]:
+    """Resident population by area at a level, from the latest estimate in or before ``year``."""
+    sql = """
+        SELECT area_code, arg_max(population, year) FROM population
+        WHERE level = ? AND year <= ? GROUP BY 1
+    """
+    return {code: float(value) for code, value in db.execute(sql, [level, year])}
