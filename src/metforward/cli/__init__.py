@@ -38,7 +38,7 @@ def main_callback(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="METFORWARD_DB", help="The DuckDB store file [default: ./metforward.duckdb]."),
+        typer.Option("--db", envvar="METFORWARD_DB", help="The DuckDB store file (default ./metforward.duckdb)."),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")] = 0,
     version: Annotated[
