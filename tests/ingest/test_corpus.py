@@ -96,10 +96,23 @@ def test_every_row_with_an_lsoa_gets_a_borough(loaded: tuple[Database, IngestSum
         assert wards == with_lsoa
 
 
-def test_a_repeated_corpus_month_replaces_the_earlier_snapshot(loaded: tuple[Database, IngestSummary]) -> None:
-    db, _ = loaded
+def test_a_month_loaded_twice_keeps_the_last_load_and_says_so(loaded: tuple[Database, IngestSummary]) -> None:
+    db, summary = loaded
     replaced = db.execute(
-        "SELECT source_path, months, replaced_by FROM loads WHERE replaced_by IS NOT NULL ORDER BY source_path"
+        "SELECT old.kind, old.months, new.kind, new.months FROM loads old JOIN loads new ON old.replaced_by = new.load_id "
+        "WHERE old.kind = 'street'"
     )
-    assert [Path(p).parent.name for p, _, _ in replaced] == ["street-earlier-download"] * 3
-    assert sorted(str(m[0])[:7] for _, m, _ in replaced) == ["2023-10", "2023-11", "2023-12"]
+    # the City's 2023-10 .. 2023-12 street files are in the corpus twice (two downloads); each pair is one unit
+    assert sorted(str(m[0])[:7] for _, m, _, _ in replaced) == ["2023-10", "2023-11", "2023-12"]
+    assert all(
+        old_kind == new_kind and old_months == new_months for old_kind, old_months, new_kind, new_months in replaced
+    )
+    assert len([w for w in summary.warnings if "came twice in this run" in w]) == 3
+    # and only one copy of each month is in the store
+    assert (
+        db.scalar(
+            "SELECT count(*) FROM (SELECT DISTINCT load_id FROM crimes WHERE force = 'city-of-london' "
+            "AND month BETWEEN DATE '2023-10-01' AND DATE '2023-12-01')"
+        )
+        == 3
+    )

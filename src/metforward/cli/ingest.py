@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from metforward.ingest.pipeline import IngestSummary, collect, ingest_file
+from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
 from metforward.ingest.readers import ReadOptions
 from metforward.store.database import Database
 
@@ -36,6 +36,8 @@ def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_pr
             progress.update(task, description=source.name)
             summary.files.append(ingest_file(db, source, options))
             progress.advance(task)
+        progress.update(task, description="placing searches")
+        after_ingest(db, summary)
     return summary
 
 
@@ -56,6 +58,8 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
     console.print(table)
     for path, reason in summary.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning[/] {warning}")
     failed = sum(1 for f in summary.files if f.error)
     console.print(
         f"{len(summary.files)} files, {summary.rows_read:,} rows read, {summary.rows_loaded:,} loaded, "

@@ -72,9 +72,7 @@ def parse_csv(data: bytes, header: list[str], *, delimiter: str = ",") -> Parsed
     try:
         table = pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                column_names=header, skip_rows=1, encoding=encoding, block_size=1 << 22
-            ),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, encoding=encoding, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False

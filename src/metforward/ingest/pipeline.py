@@ -14,12 +14,14 @@ import pyarrow as pa
 
 from metforward.errors import InputFileError, UnknownFormatError
 from metforward.ingest.csvtable import decode_header
+from metforward.ingest.placement import place_searches
 from metforward.ingest.readers import CSV_READERS, SNIFF_READERS, Reader, ReadOptions
 from metforward.ingest.sources import InputData, InputFile, expand, read_input
 from metforward.store.database import Database
 from metforward.store.loading import store_load
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -51,6 +53,7 @@ class IngestSummary:
 
     files: list[FileResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -77,6 +80,7 @@ class IngestSummary:
         return {
             "files": [f.as_dict() for f in self.files],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "warnings": self.warnings,
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
@@ -141,6 +145,32 @@ def collect(paths: Iterable[Path]) -> tuple[list[InputFile], list[tuple[str, str
     return inputs, skipped, missing
 
 
+def after_ingest(db: Database, summary: IngestSummary) -> None:
+    """Work that depends on what a run loaded: warn of units loaded twice; place searches."""
+    ids = [f.load_id for f in summary.files if f.load_id is not None]
+    if ids:
+        marks = ", ".join("?" for _ in ids)
+        twice = db.execute(
+            f"SELECT old.kind, old.force, old.source_path, old.member, new.source_path, new.member "
+            f"FROM loads old JOIN loads new ON old.replaced_by = new.load_id "
+            f"WHERE old.load_id IN ({marks}) AND new.load_id IN ({marks}) AND old.kind IN "
+            "('street', 'outcomes', 'stop-and-search') ORDER BY old.load_id",
+            [*ids, *ids],
+        )
+        for kind, force, old_path, old_member, new_path, new_member in twice:
+            old = f"{old_path}!{old_member}" if old_member else old_path
+            new = f"{new_path}!{new_member}" if new_member else new_path
+            summary.warnings.append(
+                f"{kind} data of {force} for the same month came twice in this run: {new} replaced {old} "
+                "(the file loaded last wins; load the newer download last)"
+            )
+    kinds = {f.kind for f in summary.files if f.error is None}
+    if kinds & {"boundaries", "stop-and-search"}:
+        with db.transaction():
+            placed = place_searches(db)
+        logger.info("placed %d stop-and-search rows in LSOAs", placed)
+
+
 def ingest_paths(
     db: Database,
     paths: Sequence[Path],
@@ -164,4 +194,5 @@ def ingest_paths(
         summary.files.append(result)
         if progress is not None:
             progress(source, result)
+    after_ingest(db, summary)
     return summary

@@ -103,7 +103,9 @@ class RowChecks:
             )
         )
         self.reject(
-            outside, both, pair,
+            outside,
+            both,
+            pair,
             f"coordinates out of range: ({lon_name}, {lat_name}) must lie in the UK "
             f"(longitude {UK_LONGITUDE[0]} to {UK_LONGITUDE[1]}, latitude {UK_LATITUDE[0]} to {UK_LATITUDE[1]})",
         )

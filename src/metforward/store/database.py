@@ -104,7 +104,7 @@ class Database:
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query and return its result as an Arrow table."""
-        return self.con.execute(sql, params or []).to_arrow_table()
+        return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable under ``name`` on this connection."""

@@ -10,6 +10,13 @@ from metforward.ingest.readers.policeuk import (
     StreetPointsReader,
     StreetReader,
 )
+from metforward.ingest.readers.reference import (
+    BoroughPopulationReader,
+    GeoReader,
+    LsoaLookupReader,
+    LsoaPopulationReader,
+    WardLookupReader,
+)
 
 #: Readers of CSV formats, tried in order against the header.
 CSV_READERS: list[Reader] = [
@@ -18,9 +25,13 @@ CSV_READERS: list[Reader] = [
     OutcomesReader(),
     StopAndSearchReader(),
     DatastoreReader(),
+    LsoaLookupReader(),
+    WardLookupReader(),
+    BoroughPopulationReader(),
+    LsoaPopulationReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).
-SNIFF_READERS: list[SniffingReader] = []
+SNIFF_READERS: list[SniffingReader] = [GeoReader()]
 
 __all__ = ["CSV_READERS", "SNIFF_READERS", "ReadOptions", "Reader", "SniffingReader"]

@@ -31,11 +31,17 @@ from metforward.store.loading import Batch, Load
 
 _MONTH_COLUMN = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
 _ROLES = {
-    "borough": "borough", "boroughname": "borough", "lookupboroughname": "borough",
-    "majorcategory": "major", "majortext": "major",
-    "minorcategory": "minor", "minortext": "minor",
-    "wardname": "ward_name", "wardcode": "ward_code",
-    "lsoacode": "lsoa_code", "lsoaname": "lsoa_name",
+    "borough": "borough",
+    "boroughname": "borough",
+    "lookupboroughname": "borough",
+    "majorcategory": "major",
+    "majortext": "major",
+    "minorcategory": "minor",
+    "minortext": "minor",
+    "wardname": "ward_name",
+    "wardcode": "ward_code",
+    "lsoacode": "lsoa_code",
+    "lsoaname": "lsoa_name",
 }
 
 
@@ -95,8 +101,12 @@ class DatastoreReader:
         minor = checks.text(roles["minor"], required=True)
         if level == "lsoa":
             area_code = checks.lsoa(roles["lsoa_code"])
-            checks.reject(~pc.is_valid(area_code).to_numpy(zero_copy_only=False), roles["lsoa_code"],
-                          area_code, "LSOA code is empty; every row needs one")
+            checks.reject(
+                ~pc.is_valid(area_code).to_numpy(zero_copy_only=False),
+                roles["lsoa_code"],
+                area_code,
+                "LSOA code is empty; every row needs one",
+            )
             area_name = checks.text(roles.get("lsoa_name", roles["lsoa_code"]))
         elif level == "ward":
             area_code = checks.text(roles["ward_code"], required=True)
@@ -106,9 +116,13 @@ class DatastoreReader:
             area_code = _borough_codes(area_name)
         raw_borough = checks.text(roles["borough"]) if "borough" in roles else pa.nulls(len(major), pa.string())
         b_code = _borough_codes(raw_borough)
-        b_name = pa.array([LONDON_BOROUGHS.get(c) if c else n
-                           for c, n in zip(b_code.to_pylist(), raw_borough.to_pylist(), strict=True)],
-                          pa.string())
+        b_name = pa.array(
+            [
+                LONDON_BOROUGHS.get(c) if c else n
+                for c, n in zip(b_code.to_pylist(), raw_borough.to_pylist(), strict=True)
+            ],
+            pa.string(),
+        )
         counts = np.zeros((parsed.table.num_rows, len(month_columns)), dtype=np.int64)
         for j, column in enumerate(month_columns):
             counts[:, j] = checks.count(column)
@@ -130,8 +144,7 @@ class DatastoreReader:
                 "area_name": area_name.take(take),
                 "borough_code": b_code.take(take),
                 "borough_name": b_name.take(take),
-                "month": pa.array(np.tile(np.array(months, dtype="datetime64[D]"), len(kept_index)),
-                                  pa.date32()),
+                "month": pa.array(np.tile(np.array(months, dtype="datetime64[D]"), len(kept_index)), pa.date32()),
                 "major": major.take(take),
                 "minor": minor.take(take),
                 "count": pa.array(counts[keep].ravel()),

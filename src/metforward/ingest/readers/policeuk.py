@@ -18,18 +18,47 @@ from metforward.ingest.validate import RowChecks
 from metforward.store.loading import Load
 
 STREET = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
 ]
 STREET_POINTS = ["Month", "Longitude", "Latitude", "Location", "LSOA code", "Crime type"]
 OUTCOMES = [
-    "Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-    "LSOA code", "LSOA name", "Outcome type",
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Outcome type",
 ]
 STOP_AND_SEARCH = [
-    "Type", "Date", "Part of a policing operation", "Policing operation", "Latitude", "Longitude",
-    "Gender", "Age range", "Self-defined ethnicity", "Officer-defined ethnicity", "Legislation",
-    "Object of search", "Outcome", "Outcome linked to object of search",
+    "Type",
+    "Date",
+    "Part of a policing operation",
+    "Policing operation",
+    "Latitude",
+    "Longitude",
+    "Gender",
+    "Age range",
+    "Self-defined ethnicity",
+    "Officer-defined ethnicity",
+    "Legislation",
+    "Object of search",
+    "Outcome",
+    "Outcome linked to object of search",
     "Removal of more than just outer clothing",
 ]
 
@@ -184,9 +213,7 @@ class StopAndSearchReader:
         occurred = self._timestamps(checks)
         lon, lat = checks.coordinates("Longitude", "Latitude")
         local = pc.cast(occurred, pa.timestamp("s", tz="Europe/London"))
-        month = pc.cast(
-            pc.strptime(pc.strftime(local, format="%Y-%m-01"), "%Y-%m-%d", "s"), pa.date32()
-        )
+        month = pc.cast(pc.strptime(pc.strftime(local, format="%Y-%m-01"), "%Y-%m-%d", "s"), pa.date32())
         rows = checks.keep(
             {
                 "force": pa.scalar(force),
@@ -216,7 +243,9 @@ class StopAndSearchReader:
         raw = pc.utf8_trim_whitespace(checks.column("Date"))
         good = pc.fill_null(pc.match_substring_regex(raw, _ISO_TIME), False)
         checks.reject(
-            ~good.to_numpy(zero_copy_only=False), "Date", raw,
+            ~good.to_numpy(zero_copy_only=False),
+            "Date",
+            raw,
             "bad date in Date (expected ISO 8601, e.g. 2024-01-31T23:00:00+00:00)",
         )
         text = pc.if_else(good, raw, "1970-01-01T00:00:00+00:00")

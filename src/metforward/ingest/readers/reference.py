@@ -1,0 +1,375 @@
+"""Reference data: ONS/GLA boundaries, ONS LSOA lookups, and population estimates.
+
+Sources (all Open Government Licence v3.0):
+
+* boundaries: ONS Open Geography Portal (local authority districts, electoral wards, LSOA 2021;
+  generalised, clipped) and the GLA's Statistical GIS Boundary Files for London, as GeoJSON or
+  GeoPackage; stored in WGS84 (EPSG:4326) with the area in km² measured in British National Grid;
+* lookups: ONS "LSOA (2011) to LSOA (2021) to Local Authority District (2022) Exact Fit Lookup"
+  and "LSOA (2021) to Electoral Ward (2024/2025) to LAD Best Fit Lookup" (and London
+  output-area lookups that carry the same columns);
+* population: GLA borough mid-year estimates (``GSS.Code, Borough, 1981, ...``) and ONS
+  mid-year small-area population estimates for LSOA 2021 (``LSOA 2021 Code, ..., Mid-2011: Population``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from metforward.errors import InputFileError
+from metforward.ingest.csvtable import ParsedCsv, parse_csv
+from metforward.ingest.readers.base import ReadOptions
+from metforward.ingest.sources import InputData
+from metforward.ingest.validate import RowChecks
+from metforward.store.loading import Batch, Load
+
+_GSS = r"^[EWSN]\d{8}$"
+_CODE_COLUMN = re.compile(r"^(LAD|WD|LSOA|MSOA)(\d{2})CD$", re.IGNORECASE)
+_LEVEL_BY_PREFIX = {
+    "E09": "borough",
+    "E06": "borough",
+    "E07": "borough",
+    "E08": "borough",
+    "W06": "borough",
+    "E05": "ward",
+    "W05": "ward",
+    "E01": "lsoa",
+    "W01": "lsoa",
+    "E02": "msoa",
+    "W02": "msoa",
+    "E12": "region",
+    "E92": "country",
+}
+
+
+def _load(kind: str, inp: InputData, rows_read: int, batches: list[Batch], rejects: pa.Table) -> Load:
+    return Load(
+        kind=kind,
+        source_path=str(inp.source.path),
+        member=inp.source.member,
+        sha256=inp.sha256,
+        bytes=inp.stored_bytes,
+        rows_read=rows_read,
+        batches=batches,
+        rejects=rejects,
+    )
+
+
+def _rejects(parsed: ParsedCsv, checks: RowChecks) -> pa.Table:
+    return pa.concat_tables([parsed.malformed, checks.rejects()]).sort_by("line")
+
+
+# --- boundaries -------------------------------------------------------------------------------
+
+
+class GeoReader:
+    """Boundaries as GeoJSON or GeoPackage, recognised from the first bytes."""
+
+    kind = "boundaries"
+    description = "boundaries: GeoJSON or GeoPackage with a GSS code column (LADnnCD, WDnnCD, LSOAnnCD or GSS_CODE)"
+
+    def sniff(self, data: bytes) -> bool:
+        """GeoPackage (SQLite) or a JSON object (GeoJSON)."""
+        return data.startswith(b"SQLite format 3\x00") or data.lstrip()[:1] == b"{"
+
+    def matches(self, header: list[str]) -> bool:
+        """Never chosen by a CSV header."""
+        return False
+
+    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
+        """One ``areas`` row per feature; features without a code or a geometry are rejected."""
+        import geopandas as gpd
+        import shapely
+
+        try:
+            with warnings.catch_warnings():
+                # GDAL notes that bytes read from memory have no .gpkg extension: not a problem here
+                warnings.filterwarnings("ignore", message=".*non conformant file extension.*")
+                frame = gpd.read_file(io.BytesIO(inp.data))
+        except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; name the file and move on
+            raise InputFileError(inp.source.display, f"not a readable GeoJSON or GeoPackage file ({exc})") from exc
+        code_column, vintage = self._code_column(list(frame.columns), inp)
+        name_column = self._name_column(list(frame.columns), code_column)
+        if frame.crs is None:
+            frame = frame.set_crs(4326)
+        codes = frame[code_column].astype("string").str.strip()
+        geometry_ok = frame.geometry.notna() & ~frame.geometry.is_empty
+        code_ok = codes.str.match(_GSS).fillna(False)
+        reject_index = np.flatnonzero(~(code_ok & geometry_ok).to_numpy())
+        missing = codes.isna().to_numpy()
+        lines = reject_index + 1
+        reasons = ["no geometry" if not geometry_ok.iloc[i] else f"bad GSS code in {code_column}" for i in reject_index]
+        rejects = pa.table(
+            {
+                "line": pa.array(lines, pa.int64()),
+                "field": pa.array(["geometry" if r == "no geometry" else code_column for r in reasons], pa.string()),
+                "value": pa.array([None if missing[i] else str(codes.iloc[i]) for i in reject_index], pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+            }
+        )
+        good = frame[(code_ok & geometry_ok).to_numpy()]
+        good_codes = codes[(code_ok & geometry_ok).to_numpy()]
+        levels = [_LEVEL_BY_PREFIX.get(c[:3], "other") for c in good_codes]
+        if len(set(levels)) > 1:
+            raise InputFileError(
+                inp.source.display, f"mixes area levels ({', '.join(sorted(set(levels)))}); give one level per file"
+            )
+        wgs84 = good.to_crs(4326)
+        km2 = good.to_crs(27700).area.to_numpy() / 1e6
+        rows = pa.table(
+            {
+                "level": pa.array(levels, pa.string()),
+                "code": pa.array(good_codes.tolist(), pa.string()),
+                "name": pa.array(
+                    good[name_column].astype("string").tolist() if name_column else [None] * len(good), pa.string()
+                ),
+                "vintage": pa.array([vintage] * len(good), pa.string()),
+                "area_km2": pa.array(km2, pa.float64()),
+                "geometry": pa.array(shapely.to_wkb(wgs84.geometry.to_numpy()), pa.binary()),
+            }
+        )
+        return _load(self.kind, inp, len(frame), [Batch("areas", rows, ("level", "vintage"))], rejects)
+
+    @staticmethod
+    def _code_column(columns: list[str], inp: InputData) -> tuple[str, str]:
+        for column in columns:
+            match = _CODE_COLUMN.match(column)
+            if match:
+                return column, f"20{match[2]}"
+        if "GSS_CODE" in columns:
+            return "GSS_CODE", "gla"
+        raise InputFileError(
+            inp.source.display,
+            f"no area code column (expected LADnnCD, WDnnCD, LSOAnnCD, MSOAnnCD or GSS_CODE; found {', '.join(columns)})",
+        )
+
+    @staticmethod
+    def _name_column(columns: list[str], code_column: str) -> str | None:
+        if code_column.upper().endswith("CD") and code_column[:-2] + "NM" in columns:
+            return code_column[:-2] + "NM"
+        return "NAME" if "NAME" in columns else None
+
+
+# --- lookups ----------------------------------------------------------------------------------
+
+
+def _find(header: list[str], pattern: str) -> str | None:
+    regex = re.compile(pattern, re.IGNORECASE)
+    return next((h for h in header if regex.match(h)), None)
+
+
+class LsoaLookupReader:
+    """ONS LSOA 2011 -> LSOA 2021 (-> LAD) lookups; London OA lookups with a ward column also give wards."""
+
+    kind = "lookup-lsoa"
+    description = "ONS lookup with LSOA11CD and LSOA21CD (and LADnnCD, optionally WDnnCD)"
+
+    def matches(self, header: list[str]) -> bool:
+        """Both LSOA vintages present."""
+        return "LSOA11CD" in header and "LSOA21CD" in header
+
+    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
+        """Validate codes, then keep one row per (LSOA 2011, LSOA 2021) pair."""
+        parsed = parse_csv(inp.data, header)
+        checks = RowChecks(parsed.table)
+        lsoa11 = _gss(checks, "LSOA11CD")
+        lsoa21 = _gss(checks, "LSOA21CD")
+        lad = _find(header, r"^LAD\d{2}CD$")
+        lad_code = _gss(checks, lad) if lad else None
+        ward = _find(header, r"^WD\d{2}CD$")
+        ward_code = _gss(checks, ward) if ward else None
+        n = parsed.table.num_rows
+        columns = {
+            "lsoa11_code": lsoa11,
+            "lsoa21_code": lsoa21,
+            "lsoa21_name": _optional(checks, "LSOA21NM", n),
+            "change": _optional(checks, "CHGIND", n),
+            "lad_code": lad_code if lad_code is not None else pa.nulls(n, pa.string()),
+            "lad_name": _optional(checks, lad[:-2] + "NM" if lad else "", n),
+        }
+        if ward_code is not None and ward:
+            columns.update(ward_code=ward_code, ward_name=_optional(checks, ward[:-2] + "NM", n))
+        kept = checks.keep(columns)
+        pairs = _distinct(kept, ["lsoa11_code", "lsoa21_code"])
+        batches = [Batch("lsoa_lookup", pairs, ("lsoa11_code",))]
+        if ward_code is not None and ward:
+            wards = _distinct(kept, ["lsoa21_code"])
+            wards = wards.append_column("vintage", pa.array([f"20{ward[2:4]}"] * wards.num_rows, pa.string()))
+            batches.append(Batch("lsoa_wards", wards, ("vintage", "lsoa21_code")))
+        return _load(self.kind, inp, parsed.rows_read, batches, _rejects(parsed, checks))
+
+
+class WardLookupReader:
+    """ONS LSOA 2021 -> electoral ward -> LAD best-fit lookups."""
+
+    kind = "lookup-ward"
+    description = "ONS lookup with LSOA21CD, WDnnCD and LADnnCD"
+
+    def matches(self, header: list[str]) -> bool:
+        """LSOA 2021, a ward and a LAD column, and no LSOA 2011 column."""
+        return (
+            "LSOA21CD" in header
+            and "LSOA11CD" not in header
+            and bool(_find(header, r"^WD\d{2}CD$") and _find(header, r"^LAD\d{2}CD$"))
+        )
+
+    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
+        """One row per LSOA 2021 with its ward and local authority."""
+        ward = _find(header, r"^WD\d{2}CD$")
+        lad = _find(header, r"^LAD\d{2}CD$")
+        assert ward and lad
+        parsed = parse_csv(inp.data, header)
+        checks = RowChecks(parsed.table)
+        n = parsed.table.num_rows
+        columns = {
+            "lsoa21_code": _gss(checks, "LSOA21CD"),
+            "lsoa21_name": _optional(checks, "LSOA21NM", n),
+            "ward_code": _gss(checks, ward),
+            "ward_name": _optional(checks, ward[:-2] + "NM", n),
+            "lad_code": _gss(checks, lad),
+            "lad_name": _optional(checks, lad[:-2] + "NM", n),
+        }
+        kept = _distinct(checks.keep(columns), ["lsoa21_code"])
+        kept = kept.append_column("vintage", pa.array([f"20{ward[2:4]}"] * kept.num_rows, pa.string()))
+        return _load(
+            self.kind,
+            inp,
+            parsed.rows_read,
+            [Batch("lsoa_wards", kept, ("vintage", "lsoa21_code"))],
+            _rejects(parsed, checks),
+        )
+
+
+def _gss(checks: RowChecks, column: str) -> pa.ChunkedArray:
+    values = checks.text(column, required=True)
+    good = pc.fill_null(pc.match_substring_regex(values, _GSS), True).to_numpy(zero_copy_only=False)
+    checks.reject(~np.asarray(good, dtype=bool), column, values, f"bad GSS code in {column} (expected e.g. E01000001)")
+    return values
+
+
+def _optional(checks: RowChecks, column: str, n: int) -> pa.ChunkedArray | pa.Array:
+    return checks.text(column) if column in checks.table.column_names else pa.nulls(n, pa.string())
+
+
+def _distinct(table: pa.Table, keys: list[str]) -> pa.Table:
+    """The first row of each distinct key (in input order)."""
+    index = pa.array(np.arange(table.num_rows))
+    first = table.append_column("__i", index).group_by(keys, use_threads=False).aggregate([("__i", "min")])
+    return table.take(pa.array(np.sort(first.column("__i_min").to_numpy())))
+
+
+# --- population -------------------------------------------------------------------------------
+
+
+def _population_rows(
+    checks: RowChecks,
+    code_column: str,
+    name_column: str | None,
+    year_columns: dict[str, int],
+    level: str,
+    source: str,
+    clean: Callable[[pa.ChunkedArray], pa.ChunkedArray],
+) -> pa.Table:
+    codes = _gss(checks, code_column)
+    names = checks.text(name_column) if name_column else pa.nulls(len(codes), pa.string())
+    levels = pa.array([_LEVEL_BY_PREFIX.get((c or "")[:3], level) for c in codes.to_pylist()], pa.string())
+    values = {}
+    for column in year_columns:
+        raw = clean(checks.column(column))
+        good = pc.fill_null(pc.match_substring_regex(raw, r"^\d+(\.\d+)?$"), False).to_numpy(zero_copy_only=False)
+        checks.reject(
+            ~np.asarray(good, dtype=bool),
+            column,
+            checks.column(column),
+            f"bad number in {column} (expected a population count)",
+        )
+        values[column] = pc.cast(pc.if_else(pa.array(good), raw, "0"), pa.float64())
+    keep = pa.array(~checks.rejected)
+    kept_codes, kept_names, kept_levels = codes.filter(keep), names.filter(keep), levels.filter(keep)
+    parts = []
+    for column, year in year_columns.items():
+        n = len(kept_codes)
+        parts.append(
+            pa.table(
+                {
+                    "level": kept_levels,
+                    "area_code": kept_codes,
+                    "area_name": kept_names,
+                    "year": pa.array([year] * n, pa.int32()),
+                    "population": values[column].filter(keep),
+                    "source": pa.array([source] * n, pa.string()),
+                }
+            )
+        )
+    return pa.concat_tables(parts) if parts else pa.table({})
+
+
+class BoroughPopulationReader:
+    """GLA borough mid-year population estimates: ``GSS.Code, Borough, 1981, 1982, ...``."""
+
+    kind = "population-borough"
+    description = "GLA borough mid-year estimates (GSS.Code, Borough, YYYY...)"
+    source = "GLA borough mid-year estimates"
+
+    def matches(self, header: list[str]) -> bool:
+        """A GSS code column, a borough name, then years."""
+        return (
+            len(header) > 2
+            and header[0] in ("GSS.Code", "GSS_Code", "Code")
+            and header[1] == "Borough"
+            and all(re.fullmatch(r"\d{4}", h) for h in header[2:])
+        )
+
+    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
+        """One row per borough and year."""
+        parsed = parse_csv(inp.data, header)
+        checks = RowChecks(parsed.table)
+        years = {h: int(h) for h in header[2:]}
+        rows = _population_rows(
+            checks, header[0], "Borough", years, "borough", self.source, lambda c: pc.utf8_trim_whitespace(c)
+        )
+        return _load(
+            self.kind,
+            inp,
+            parsed.rows_read,
+            [Batch("population", rows, ("source", "level", "area_code", "year"))],
+            _rejects(parsed, checks),
+        )
+
+
+class LsoaPopulationReader:
+    """ONS mid-year small-area estimates, LSOA 2021: ``LSOA 2021 Code, LSOA 2021 Name, ..., Mid-2011: Population, ...``."""
+
+    kind = "population-lsoa"
+    description = "ONS LSOA 2021 mid-year estimates (LSOA 2021 Code, LSOA 2021 Name, Mid-YYYY: Population...)"
+    source = "ONS mid-year LSOA estimates"
+
+    def matches(self, header: list[str]) -> bool:
+        """An LSOA 2021 code column and at least one ``Mid-YYYY: Population`` column."""
+        return "LSOA 2021 Code" in header and any(re.fullmatch(r"Mid-\d{4}: Population", h) for h in header)
+
+    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
+        """One row per LSOA and year; thousands separators are removed."""
+        parsed = parse_csv(inp.data, header)
+        checks = RowChecks(parsed.table)
+        years = {h: int(h[4:8]) for h in header if re.fullmatch(r"Mid-\d{4}: Population", h)}
+        name = "LSOA 2021 Name" if "LSOA 2021 Name" in header else None
+
+        def clean(column: pa.ChunkedArray) -> pa.ChunkedArray:
+            return pc.replace_substring(pc.utf8_trim_whitespace(column), ",", "")
+
+        rows = _population_rows(checks, "LSOA 2021 Code", name, years, "lsoa", self.source, clean)
+        return _load(
+            self.kind,
+            inp,
+            parsed.rows_read,
+            [Batch("population", rows, ("source", "level", "area_code", "year"))],
+            _rejects(parsed, checks),
+        )
