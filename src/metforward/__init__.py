@@ -1,5 +1,7 @@
 """metforward: open policing-accountability figures with significance, completeness and provenance."""
 
+from metforward import log as _log  # noqa: F401  (installs the NullHandler on import)
+
 __version__ = "0.1.0"
 
 ATTRIBUTION = (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 logger = logging.getLogger("metforward")
+# a library stays quiet unless its user asks: without this, Python's last-resort handler prints warnings
+logger.addHandler(logging.NullHandler())
 
 
 def enable(level: int = logging.INFO) -> None:

@@ -123,6 +123,8 @@ def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileRe
     except (pa.ArrowException, ValueError, UnicodeDecodeError) as exc:
         logger.warning("%s: %s", source.display, exc)
         return FileResult(source.display, kind, 0, 0, 0, error=f"cannot read the file: {exc}")
+    finally:
+        pa.default_memory_pool().release_unused()  # hand the file's buffers back before the next one
     return FileResult(
         source.display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id
     )

@@ -115,13 +115,7 @@ def _write(db: Database, load: Load) -> int:
         db.register(name, batch.rows.select(list(columns)))
         try:
             if batch.replace_matching:
-                keys = ", ".join(batch.replace_matching)
-                match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM b.{k}" for k in batch.replace_matching)
-                matched = f"FROM {batch.table} t JOIN (SELECT DISTINCT {keys} FROM {name}) b ON {match}"
-                replaced.update(int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}"))
-                db.run(
-                    f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})"
-                )
+                replaced.update(_replace(db, batch, name))
             db.run(
                 f"INSERT INTO {batch.table} (load_id, {', '.join(columns)}) "
                 f"SELECT {load_id}, {', '.join(columns)} FROM {name}"
@@ -153,6 +147,45 @@ def _write(db: Database, load: Load) -> int:
             [load_id, *ids],
         )
     return load_id
+
+
+#: Above this many distinct keys, matching rows are found by a join instead of literal predicates.
+_LITERAL_KEYS = 64
+
+
+def _replace(db: Database, batch: Batch, name: str) -> set[int]:
+    """Delete the rows of ``batch.table`` that match the new rows on the key columns; return their loads.
+
+    A police.uk load has a handful of (force, month) keys: those become plain predicates, which
+    DuckDB answers from its per-row-group min/max statistics without reading the whole table, so
+    a load costs the same however large the store has grown. Large key sets (lookups) use a join.
+    """
+    columns = batch.replace_matching
+    keys = batch.rows.select(list(columns)).group_by(list(columns)).aggregate([]).to_pylist()
+    if not keys:
+        return set()
+    if len(keys) <= _LITERAL_KEYS:
+        clauses, params = [], []
+        for key in keys:
+            parts = []
+            for column in columns:
+                if key[column] is None:
+                    parts.append(f"{column} IS NULL")
+                else:
+                    parts.append(f"{column} = ?")
+                    params.append(key[column])
+            clauses.append("(" + " AND ".join(parts) + ")")
+        where = " OR ".join(clauses)
+        found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT load_id FROM {batch.table} WHERE {where}", params)}
+        if found:
+            db.run(f"DELETE FROM {batch.table} WHERE {where}", params)
+        return found
+    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM b.{k}" for k in columns)
+    matched = f"FROM {batch.table} t JOIN (SELECT DISTINCT {', '.join(columns)} FROM {name}) b ON {match}"
+    found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}")}
+    if found:
+        db.run(f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})")
+    return found
 
 
 def _display(load: Load) -> str:
