@@ -54,15 +54,9 @@ def main_callback(
 
 
 def _register() -> None:
-    import importlib
+    from metforward.cli import compare, counts, fetch, ingest, status, targets
 
-    for name in ("ingest", "fetch", "status", "counts", "compare", "targets"):
-        try:
-            module = importlib.import_module(f"metforward.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command module still being written
-            if exc.name != f"metforward.cli.{name}":
-                raise
-            continue
+    for module in (ingest, fetch, status, counts, compare, targets):
         module.register(app)
 
 
