@@ -15,6 +15,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -234,10 +235,16 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
         notes.append('no data in one of the periods: every verdict is "can\'t tell"')
     before = np.array([r[3] for r in raw], dtype=np.int64)
     after = np.array([r[4] for r in raw], dtype=np.int64)
-    t_before = np.full(len(raw), float(len(present_before)))
-    t_after = np.full(len(raw), float(len(present_after)))
+    t_before, t_after = _exposures(db, spec, raw, present_before, present_after)
+    if len(raw) and (t_before == 0).any() | (t_after == 0).any():
+        notes.append('rows whose force published the category in only one period: "can\'t tell" (no exposure)')
     if present_before and present_after and len(raw):
-        result = compare_poisson(before, after, t_before, t_after, confidence=1 - spec.alpha)
+        live = (t_before > 0) & (t_after > 0)
+        result = compare_poisson(
+            before, after, np.where(live, t_before, 1.0), np.where(live, t_after, 1.0), confidence=1 - spec.alpha
+        )
+        for name in ("change_pct", "rate_ratio", "ci_low", "ci_high", "p_value"):
+            getattr(result, name)[~live] = np.nan
         q = bh_qvalues(result.p_value)
         verdict = verdicts(result.rate_ratio, q, spec.alpha)
         stats = list(
@@ -267,10 +274,13 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
     pop_year = spec.after.last.year
     people = cubes.population(db, level=spec.level, year=pop_year) if spec.level in ("borough", "lsoa") else {}
     asked = spec.before.months + spec.after.months
-    completeness = (len(present_before) + len(present_after)) / asked
     rows = []
-    for (code, name, category, n_before, n_after), (pct, rr, lo, hi, p, qv, v) in zip(raw, stats, strict=True):
+    for i, ((code, name, category, n_before, n_after, _forces), (pct, rr, lo, hi, p, qv, v)) in enumerate(
+        zip(raw, stats, strict=True)
+    ):
         pop = people.get(code)
+        m_before, m_after = int(t_before[i]), int(t_after[i])
+        completeness = (m_before + m_after) / asked
         rows.append(
             CompareRow(
                 area_code=code,
@@ -286,17 +296,46 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
                 p_value=_f(p),
                 q_value=_f(qv),
                 verdict=v,
-                months_before=len(present_before),
-                months_after=len(present_after),
+                months_before=m_before,
+                months_after=m_after,
                 months_asked_before=spec.before.months,
                 months_asked_after=spec.after.months,
                 completeness=round(completeness, 4),
                 no_location_share=_f(no_location.get(category)),
-                rate_before_per_1000=_annual_rate(n_before, len(present_before), pop),
-                rate_after_per_1000=_annual_rate(n_after, len(present_after), pop),
+                rate_before_per_1000=_annual_rate(n_before, m_before, pop),
+                rate_after_per_1000=_annual_rate(n_after, m_after, pop),
             )
         )
     return CompareTable(spec, rows, kind, present_before, present_after, pop_year if people else None, notes)
+
+
+def _exposures(
+    db: Database,
+    spec: CompareSpec,
+    raw: list[tuple[Any, ...]],
+    present_before: list[dt.date],
+    present_after: list[dt.date],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Months of data behind each row in each period.
+
+    London Datastore files are complete grids: every row has the months the source has. police.uk
+    rows count only the months in which the forces behind the row published that crime type.
+    """
+    n = len(raw)
+    if spec.source != "police-uk":
+        return np.full(n, float(len(present_before))), np.full(n, float(len(present_after)))
+    covered = cubes.coverage(
+        db, first=min(spec.before.first, spec.after.first), last=max(spec.before.last, spec.after.last)
+    )
+    t_before, t_after = np.zeros(n), np.zeros(n)
+    for i, row in enumerate(raw):
+        category, forces = row[2], row[5] or []
+        months: set[dt.date] = set()
+        for force in forces:
+            months |= covered.get((force, category), set())
+        t_before[i] = sum(1 for m in months if spec.before.first <= m <= spec.before.last)
+        t_after[i] = sum(1 for m in months if spec.after.first <= m <= spec.after.last)
+    return t_before, t_after
 
 
 def _f(value: object) -> float | None:

@@ -54,9 +54,9 @@ def main_callback(
 
 
 def _register() -> None:
-    from metforward.cli import compare, counts, fetch, ingest, status, targets
+    from metforward.cli import compare, counts, exceptions, fetch, ingest, status, targets
 
-    for module in (ingest, fetch, status, counts, compare, targets):
+    for module in (ingest, fetch, status, counts, compare, targets, exceptions):
         module.register(app)
 
 

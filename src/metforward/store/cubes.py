@@ -3,7 +3,9 @@
 Every analysis reads these small tables, never the raw rows:
 
 * ``cube_police``: police.uk street-level counts by force x level (force, borough, ward, LSOA
-  2021) x area x month x crime type, with the rows that have no location (force level only);
+  2021) x area x month x crime type, with the rows that have no location (force level only) and
+  ``home``: whether the force is the one that polices the area (an area's figures count only its
+  own force's rows unless a force is asked for; another force's few rows there stay in its totals);
 * ``cube_datastore``: London Datastore counts by kind x level (force, borough, ward, LSOA) x
   area x month x major x minor category.
 
@@ -16,6 +18,7 @@ they were built (:func:`ensure_cubes`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 
 from metforward.domain.forces import FORCES
@@ -28,13 +31,20 @@ _POLICE_LEVELS = {
 }
 
 
+#: Whether a row was recorded by the force that polices its area (the City of London Police for the
+#: City, the Met for the other 32 London boroughs; any force elsewhere).
+_HOME = """CASE WHEN borough_code = 'E09000001' THEN "force" = 'city-of-london'
+                WHEN borough_code LIKE 'E09%' THEN "force" = 'metropolitan'
+                ELSE TRUE END"""
+
+
 def _police_level_sql(level: str, code: str, name: str) -> str:
     return f"""
     SELECT "force", '{level}' AS level, {code} AS area_code, max({name}) AS area_name, month,
-           crime_type AS category, count(*) AS n, 0 AS n_no_location
+           crime_type AS category, count(*) AS n, 0 AS n_no_location, {_HOME} AS home
     FROM crimes_placed
     WHERE {code} IS NOT NULL
-    GROUP BY "force", {code}, month, crime_type"""
+    GROUP BY "force", {code}, month, crime_type, {_HOME}"""
 
 
 #: The cube definitions: name -> SELECT over the raw layer (portable SQL).
@@ -44,7 +54,7 @@ CUBE_SQL: dict[str, str] = {
             """
     SELECT "force", 'force' AS level, "force" AS area_code, "force" AS area_name, month,
            crime_type AS category, count(*) AS n,
-           sum(CASE WHEN lsoa_code IS NULL THEN 1 ELSE 0 END) AS n_no_location
+           sum(CASE WHEN lsoa_code IS NULL THEN 1 ELSE 0 END) AS n_no_location, TRUE AS home
     FROM crimes_placed
     GROUP BY "force", month, crime_type""",
             *(_police_level_sql(level, code, name) for level, (code, name) in _POLICE_LEVELS.items()),
@@ -62,22 +72,22 @@ CUBE_SQL: dict[str, str] = {
     GROUP BY kind, month, major, minor""",
 }
 
-_STATE = "CREATE TABLE IF NOT EXISTS cube_state (cube VARCHAR PRIMARY KEY, loads_seen BIGINT, built_at TIMESTAMP)"
+_STATE = "CREATE TABLE IF NOT EXISTS cube_builds (cube VARCHAR PRIMARY KEY, fingerprint VARCHAR, built_at TIMESTAMP)"
 
 
-def _loads_seen(db: Database) -> int:
-    """A fingerprint of the loads: the highest load id (loads are only ever added)."""
-    return int(db.scalar("SELECT coalesce(max(load_id), 0) FROM loads"))
+def _fingerprint(db: Database, name: str) -> str:
+    """What a cube was built from: the highest load id (loads are only ever added) and its SQL's hash."""
+    loads = int(db.scalar("SELECT coalesce(max(load_id), 0) FROM loads"))
+    return f"{loads}:{hashlib.sha256(CUBE_SQL[name].encode()).hexdigest()[:16]}"
 
 
 def refresh_cubes(db: Database) -> None:
     """Rebuild every cube from the raw layer, in one transaction."""
-    seen = _loads_seen(db)
     with db.transaction():
         db.run(_STATE)
         for name, sql in CUBE_SQL.items():
             db.run(f"CREATE OR REPLACE TABLE {name} AS {sql} ORDER BY 1, 2, 3, 5")
-            db.run("INSERT OR REPLACE INTO cube_state VALUES (?, ?, now()::TIMESTAMP)", [name, seen])
+            db.run("INSERT OR REPLACE INTO cube_builds VALUES (?, ?, now()::TIMESTAMP)", [name, _fingerprint(db, name)])
         names = ", ".join(f"('{slug}', '{full}')" for slug, full in FORCES.items())
         db.run(
             "UPDATE cube_police SET area_name = f.name FROM (VALUES " + names + ") f(slug, name) "
@@ -86,12 +96,11 @@ def refresh_cubes(db: Database) -> None:
 
 
 def cubes_fresh(db: Database) -> bool:
-    """True when every cube was built after the latest load."""
-    if not db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cube_state'"):
+    """True when every cube was built after the latest load, by the SQL metforward has now."""
+    if not db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cube_builds'"):
         return False
-    built = dict(db.execute("SELECT cube, loads_seen FROM cube_state"))
-    seen = _loads_seen(db)
-    return all(built.get(name) == seen for name in CUBE_SQL)
+    built = dict(db.execute("SELECT cube, fingerprint FROM cube_builds"))
+    return all(built.get(name) == _fingerprint(db, name) for name in CUBE_SQL)
 
 
 def ensure_cubes(db: Database) -> None:
@@ -121,7 +130,9 @@ def period_counts(
     force: str | None = None,
     kind: str | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Counts in two periods by area and category: ``(area_code, area_name, *by, before, after)``.
+    """Counts in two periods by area and category: ``(area_code, area_name, *by, before, after, forces)``.
+
+    ``forces`` (police.uk only) lists the forces whose rows make up the counts.
 
     ``by`` names the category columns to keep (``("category",)`` for police.uk; ``("major",)``,
     ``("minor",)`` or both for the Datastore). Areas and categories with no count in either
@@ -139,14 +150,18 @@ def period_counts(
     if force and source == "police-uk":
         where.append('"force" = ?')
         params.append(force)
+    elif source == "police-uk":
+        where.append("home")  # an area's figures are those of the force that polices it
     if kind and source == "datastore":
         where.append("kind = ?")
         params.append(kind)
     keys = ", ".join(by)
+    forces = 'list(DISTINCT "force" ORDER BY "force")' if source == "police-uk" else "NULL"
     sql = f"""
         SELECT area_code, max(area_name), {keys},
                sum(CASE WHEN month BETWEEN ? AND ? THEN n ELSE 0 END) AS before,
-               sum(CASE WHEN month BETWEEN ? AND ? THEN n ELSE 0 END) AS after
+               sum(CASE WHEN month BETWEEN ? AND ? THEN n ELSE 0 END) AS after,
+               {forces} AS forces
         FROM {table}
         WHERE {" AND ".join(where)}
         GROUP BY area_code, {keys}
@@ -200,9 +215,95 @@ def area_lookup(db: Database, *, source: str, level: str) -> dict[str, str]:
 
 
 def population(db: Database, *, level: str, year: int) -> dict[str, float]:
-    """Resident population by area at a level, from the latest estimate in or before ``year``."""
+    """Resident population by area at a level, from the latest estimate in or before ``year``.
+
+    For boroughs, where the LSOA estimates (summed through the lookups) are more recent than the
+    borough estimates, the LSOA sums are used.
+    """
     sql = """
-        SELECT area_code, arg_max(population, year) FROM population
+        SELECT area_code, arg_max(population, year), max(year) FROM population
         WHERE level = ? AND year <= ? GROUP BY 1
     """
-    return {code: float(value) for code, value in db.execute(sql, [level, year])}
+    found = {code: (float(value), int(y)) for code, value, y in db.execute(sql, [level, year])}
+    if level == "borough":
+        summed = """
+            SELECT p.borough_code, sum(x.value), min(x.y)
+            FROM (SELECT area_code, arg_max(population, year) AS value, max(year) AS y FROM population
+                  WHERE level = 'lsoa' AND year <= ? GROUP BY 1) x
+            JOIN lsoa_places p ON p.lsoa_code = x.area_code
+            WHERE p.borough_code IS NOT NULL GROUP BY 1
+        """
+        for code, value, y in db.execute(summed, [year]):
+            if code not in found or int(y) > found[code][1]:
+                found[code] = (float(value), int(y))
+    return {code: value for code, (value, _) in found.items()}
+
+
+def monthly_series(
+    db: Database,
+    *,
+    source: str,
+    level: str,
+    first: dt.date,
+    last: dt.date,
+    by: str,
+    force: str | None = None,
+    kind: str | None = None,
+) -> list[tuple[Any, ...]]:
+    """Counts by ``(area_code, area_name, category, month, n)`` over a span of months (zero months absent)."""
+    table, categories = SOURCES[source]
+    if by not in categories:
+        raise ValueError(f"{source} has categories {categories}, not {by}")
+    ensure_cubes(db)
+    where = ["level = ?", "month BETWEEN ? AND ?"]
+    params: list[object] = [level, first, last]
+    if force and source == "police-uk":
+        where.append('"force" = ?')
+        params.append(force)
+    if kind and source == "datastore":
+        where.append("kind = ?")
+        params.append(kind)
+    if source == "police-uk" and not force:
+        where.append("home")
+    sql = f"""
+        SELECT area_code, max(area_name), {by}, month, sum(n)
+        FROM {table} WHERE {" AND ".join(where)}
+        GROUP BY area_code, {by}, month ORDER BY 1, 3, 4
+    """
+    return db.execute(sql, params)
+
+
+def coverage(db: Database, *, first: dt.date, last: dt.date) -> dict[tuple[str, str], set[dt.date]]:
+    """police.uk: the months in which each force published any row of each crime type.
+
+    A force's file that lacks a crime type (or a month's file that is missing) is not a zero: the
+    statistics count exposure only over the months a force actually published the type.
+    """
+    ensure_cubes(db)
+    rows = db.execute(
+        'SELECT "force", category, list(DISTINCT month) FROM cube_police '
+        "WHERE level = 'force' AND month BETWEEN ? AND ? GROUP BY ALL",
+        [first, last],
+    )
+    return {(force, category): set(months) for force, category, months in rows}
+
+
+def force_categories(db: Database, *, first: dt.date, last: dt.date) -> dict[str, set[str]]:
+    """police.uk: the crime types each force published any row of between ``first`` and ``last``."""
+    ensure_cubes(db)
+    rows = db.execute(
+        "SELECT \"force\", category FROM cube_police WHERE level = 'force' AND month BETWEEN ? AND ? GROUP BY ALL",
+        [first, last],
+    )
+    out: dict[str, set[str]] = {}
+    for force, category in rows:
+        out.setdefault(force, set()).add(category)
+    return out
+
+
+def latest_month(db: Database, *, source: str, force: str | None = None, kind: str | None = None) -> dt.date | None:
+    """The last month for which the source has data."""
+    months = months_present(
+        db, source=source, first=dt.date(1900, 1, 1), last=dt.date(2999, 12, 1), force=force, kind=kind
+    )
+    return months[-1] if months else None

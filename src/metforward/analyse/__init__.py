@@ -1,0 +1,1 @@
+"""Pure statistical functions: exact Poisson comparisons, funnel plots and control charts (NumPy/SciPy, no I/O)."""
