@@ -118,6 +118,27 @@ SOURCES = {
 }
 
 
+def _where(
+    source: str, level: str, first: dt.date, last: dt.date, *, force: str | None, kind: str | None, home: bool
+) -> tuple[list[str], list[object]]:
+    """The WHERE clauses shared by the cube queries: level, months, and the source's own filters.
+
+    police.uk: one force's rows when ``force`` is given; otherwise, with ``home``, an area's figures
+    are those of the force that polices it. Datastore: one file kind when ``kind`` is given.
+    """
+    where = ["level = ?", "month BETWEEN ? AND ?"]
+    params: list[object] = [level, first, last]
+    if source == "police-uk" and force:
+        where.append('"force" = ?')
+        params.append(force)
+    elif source == "police-uk" and home:
+        where.append("home")
+    if source == "datastore" and kind:
+        where.append("kind = ?")
+        params.append(kind)
+    return where, params
+
+
 def period_counts(
     db: Database,
     *,
@@ -142,19 +163,12 @@ def period_counts(
     if not set(by) <= set(categories):
         raise ValueError(f"{source} has categories {categories}, not {by}")
     ensure_cubes(db)
-    where = ["level = ?", "month BETWEEN ? AND ?"]
-    params: list[object] = [level, min(before[0], after[0]), max(before[1], after[1])]
+    where, params = _where(
+        source, level, min(before[0], after[0]), max(before[1], after[1]), force=force, kind=kind, home=True
+    )
     if areas:
         where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
         params.extend(areas)
-    if force and source == "police-uk":
-        where.append('"force" = ?')
-        params.append(force)
-    elif source == "police-uk":
-        where.append("home")  # an area's figures are those of the force that polices it
-    if kind and source == "datastore":
-        where.append("kind = ?")
-        params.append(kind)
     keys = ", ".join(by)
     forces = 'list(DISTINCT "force" ORDER BY "force")' if source == "police-uk" else "NULL"
     sql = f"""
@@ -176,14 +190,7 @@ def months_present(
     """The months between ``first`` and ``last`` in which the source has any data at all."""
     ensure_cubes(db)
     table, _ = SOURCES[source]
-    where = ["level = 'force'", "month BETWEEN ? AND ?"]
-    params: list[object] = [first, last]
-    if force and source == "police-uk":
-        where.append('"force" = ?')
-        params.append(force)
-    if kind and source == "datastore":
-        where.append("kind = ?")
-        params.append(kind)
+    where, params = _where(source, "force", first, last, force=force, kind=kind, home=False)
     return [
         m for (m,) in db.execute(f"SELECT DISTINCT month FROM {table} WHERE {' AND '.join(where)} ORDER BY 1", params)
     ]
@@ -192,11 +199,7 @@ def months_present(
 def no_location_share(db: Database, *, first: dt.date, last: dt.date, force: str | None = None) -> dict[str, float]:
     """Share of police.uk street rows with no location, by crime type, over a span of months."""
     ensure_cubes(db)
-    where = ["level = 'force'", "month BETWEEN ? AND ?"]
-    params: list[object] = [first, last]
-    if force:
-        where.append('"force" = ?')
-        params.append(force)
+    where, params = _where("police-uk", "force", first, last, force=force, kind=None, home=False)
     sql = f"SELECT category, sum(n_no_location) / sum(n) FROM cube_police WHERE {' AND '.join(where)} GROUP BY 1"
     return {c: float(s) for c, s in db.execute(sql, params)}
 
@@ -255,16 +258,7 @@ def monthly_series(
     if by not in categories:
         raise ValueError(f"{source} has categories {categories}, not {by}")
     ensure_cubes(db)
-    where = ["level = ?", "month BETWEEN ? AND ?"]
-    params: list[object] = [level, first, last]
-    if force and source == "police-uk":
-        where.append('"force" = ?')
-        params.append(force)
-    if kind and source == "datastore":
-        where.append("kind = ?")
-        params.append(kind)
-    if source == "police-uk" and not force:
-        where.append("home")
+    where, params = _where(source, level, first, last, force=force, kind=kind, home=True)
     sql = f"""
         SELECT area_code, max(area_name), {by}, month, sum(n)
         FROM {table} WHERE {" AND ".join(where)}
