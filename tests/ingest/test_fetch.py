@@ -1,63 +1,145 @@
-"""fetch against a real HTTP server on loopback serving an archive built from the bundled sample."""
+"""``fetch`` against a real HTTP server on 127.0.0.1 serving a data.police.uk-style archive of real corpus files.
+
+The archive ``2024-05.zip`` is laid out as data.police.uk lays its archives out
+(``YYYY-MM/YYYY-MM-<force>-<kind>.csv``) and holds, from the shared corpus, City of London street
+files and Metropolitan stop-and-search files for 2024-01 .. 2024-05, plus Metropolitan street and
+outcomes files (burglary rows) for 2024-03. Rows are counted independently with the csv module.
+"""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import gzip
 import hashlib
 import io
 import json
+import socket
+import struct
 import threading
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import metforward.ingest.fetch as fetch_module
 from metforward.cli import app
+from metforward.domain.periods import add_months, month_text
 from metforward.errors import FetchError
-from metforward.ingest.fetch import download, fetch, plan_fetch
+from metforward.ingest.fetch import choose_archives, download, fetch, plan_fetch, read_manifest
+from metforward.ingest.pipeline import FileResult
+from metforward.ingest.sources import InputFile
 from metforward.store.database import Database
 
-MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
+pytestmark = pytest.mark.corpus
+
+ARCHIVE_MONTH = "2024-05"
+MONTHS = [f"2024-{m:02d}" for m in range(1, 6)]
+#: The months the fake API lists: the 36 months up to 2024-05, newest first (as data.police.uk does).
+LISTED = [month_text(add_months(dt.date(2024, 5, 1), -i)) for i in range(36)]
+#: Months for which the API lists no Metropolitan stop-and-search data.
+NO_MET_SEARCHES = {"2024-04"}
+CORRUPT_MEMBER = "2024-03/2024-03-metropolitan-stop-and-search.csv"
+TABLE = {"street": "crimes", "outcomes": "outcomes", "stop-and-search": "searches"}
 
 
-def build_archive(sample: Path) -> tuple[bytes, dict[tuple[str, str, str], int]]:
-    """A data.police.uk-style archive from the sample, and its data rows per (force, kind, month)."""
+def _text(path: Path) -> bytes:
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+
+
+def _count_rows(data: bytes) -> int:
+    text = data.decode("utf-8-sig")
+    return sum(1 for r in csv.DictReader(io.StringIO(text, newline="")) if any(v for v in r.values()))
+
+
+@dataclass
+class Archive:
+    """The archive's bytes and the data rows of each (force, kind, month) in it."""
+
+    data: bytes
+    rows: dict[tuple[str, str, str], int]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def archive(corpus: Path) -> Archive:
+    policeuk = corpus / "policeuk"
+    sources: list[tuple[str, str, str, Path]] = []
+    for month in MONTHS:
+        sources.append(("city-of-london", "street", month, policeuk / "city-of-london" / "street" / month))
+        sources.append(
+            ("metropolitan", "stop-and-search", month, policeuk / "metropolitan" / "stop-and-search" / month)
+        )
+    sources.append(
+        ("metropolitan", "street", "2024-03", policeuk / "metropolitan" / "street-burglary-only" / "2024-03")
+    )
+    sources.append(
+        ("metropolitan", "outcomes", "2024-03", policeuk / "metropolitan" / "outcomes-burglary-only" / "2024-03")
+    )
     buffer = io.BytesIO()
     rows: dict[tuple[str, str, str], int] = {}
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted((sample / "policeuk").rglob("2024-*.csv.gz")):
-            name = path.name.removesuffix(".gz")
-            text = gzip.decompress(path.read_bytes())
-            archive.writestr(f"{name[:7]}/{name}", text)
-            month, rest = name[:7], name[8:].removesuffix(".csv")
-            force, kind = (
-                ("city-of-london", rest[len("city-of-london-") :])
-                if rest.startswith("city")
-                else ("metropolitan", rest[len("metropolitan-") :])
-            )
-            rows[(force, kind, month)] = text.count(b"\n") - 1
-    return buffer.getvalue(), rows
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for force, kind, month, folder in sorted(sources, key=lambda s: (s[2], s[0], s[1])):
+            (path,) = [p for p in folder.iterdir() if p.name.endswith((".csv", ".csv.gz"))]
+            data = _text(path)
+            out.writestr(f"{month}/{month}-{force}-{kind}.csv", data)
+            rows[(force, kind, month)] = _count_rows(data)
+    return Archive(buffer.getvalue(), rows)
 
 
+def _corrupted(data: bytes, member: str) -> bytes:
+    """The archive with bytes in the middle of ``member``'s compressed data flipped."""
+    with zipfile.ZipFile(io.BytesIO(data)) as opened:
+        info = opened.getinfo(member)
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
+    at = info.header_offset + 30 + name_len + extra_len + info.compress_size // 2
+    return data[:at] + bytes(b ^ 0xA5 for b in data[at : at + 64]) + data[at + 64 :]
+
+
+@dataclass
+class Seen:
+    """One request the server received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    status: int = 0
+    sent: int = 0
+
+
+@dataclass
 class Server:
     """data.police.uk's API and archive on 127.0.0.1, with switches to misbehave."""
 
-    def __init__(self, archive: bytes) -> None:
-        self.archive = archive
-        self.etag = '"' + hashlib.sha256(archive).hexdigest()[:16] + '"'
-        self.cut_after: int | None = None  # drop the connection after this many bytes (once)
-        self.ignore_range = False
-        self.corrupt = False
-        self.requests: list[tuple[str, str, str | None]] = []
+    archive: Archive
+    cut_after: int | None = None  # (a) drop the connection after this many body bytes, on the next archive GET only
+    ignore_range: bool = False  # (b) answer 200 with the whole file to a range request
+    corrupt: bool = False  # (c) serve the archive with corrupt bytes (same length, same ETag)
+    requests: list[Seen] = field(default_factory=list)
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        self.etag = f'"{self.archive.sha256[:20]}"'
+        self.modified = formatdate(dt.datetime(2024, 6, 20, tzinfo=dt.UTC).timestamp(), usegmt=True)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
+
+            def _seen(self) -> Seen:
+                seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                owner.requests.append(seen)
+                return seen
 
             def _json(self, body: object) -> None:
                 data = json.dumps(body).encode()
@@ -67,201 +149,357 @@ class Server:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_HEAD(self) -> None:  # noqa: N802
-                owner.requests.append(("HEAD", self.path, None))
-                if not self.path.startswith("/data/archive/"):
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(owner.archive)))
-                self.send_header("ETag", owner.etag)
-                self.end_headers()
-
             def do_GET(self) -> None:  # noqa: N802
-                owner.requests.append(("GET", self.path, self.headers.get("Range")))
+                seen = self._seen()
                 if self.path == "/api/forces":
                     self._json(
                         [
-                            {"id": "metropolitan", "name": "Metropolitan Police Service"},
                             {"id": "city-of-london", "name": "City of London Police"},
+                            {"id": "metropolitan", "name": "Metropolitan Police Service"},
+                            {"id": "btp", "name": "British Transport Police"},
                         ]
                     )
                 elif self.path == "/api/crimes-street-dates":
-                    self._json([{"date": m, "stop-and-search": ["metropolitan"]} for m in reversed(MONTHS)])
-                elif self.path == "/data/archive/2024-12.zip":
-                    self._archive()
+                    self._json(
+                        [
+                            {
+                                "date": m,
+                                "stop-and-search": ["city-of-london", "btp"]
+                                + ([] if m in NO_MET_SEARCHES else ["metropolitan"]),
+                            }
+                            for m in LISTED
+                        ]
+                    )
                 else:
-                    self.send_error(404)
+                    self._archive(seen)
 
-            def _archive(self) -> None:
-                body = owner.archive
+            def _archive(self, seen: Seen) -> None:
+                if self.path != f"/data/archive/{ARCHIVE_MONTH}.zip":
+                    seen.status = 404
+                    self.send_error(404)
+                    return
+                body = owner.archive.data
                 if owner.corrupt:
-                    middle = len(body) // 2
-                    body = body[:middle] + bytes(b ^ 0xFF for b in body[middle : middle + 64]) + body[middle + 64 :]
+                    body = _corrupted(body, CORRUPT_MEMBER)
+                if self.headers.get("If-None-Match") == owner.etag and not owner.corrupt:
+                    seen.status = 304
+                    self.send_response(304)
+                    self.send_header("ETag", owner.etag)
+                    self.end_headers()
+                    return
                 start = 0
                 wanted = self.headers.get("Range")
                 if wanted and not owner.ignore_range and self.headers.get("If-Range") in (None, owner.etag):
                     start = int(wanted.removeprefix("bytes=").split("-")[0])
+                    seen.status = 206
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
                 else:
+                    seen.status = 200
                     self.send_response(200)
+                self.send_header("Content-Type", "application/zip")
                 self.send_header("Content-Length", str(len(body) - start))
                 self.send_header("ETag", owner.etag)
+                self.send_header("Last-Modified", owner.modified)
+                self.send_header("Accept-Ranges", "bytes")
                 self.end_headers()
                 chunk = body[start:]
                 if owner.cut_after is not None:
-                    self.wfile.write(chunk[: owner.cut_after])
-                    self.wfile.flush()
-                    owner.cut_after = None
-                    self.connection.close()
+                    chunk, owner.cut_after = chunk[: owner.cut_after], None
+                    self.wfile.write(chunk)
+                    seen.sent = len(chunk)
+                    self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-body
                     return
                 self.wfile.write(chunk)
+                seen.sent = len(chunk)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    @property
+    def archive_url(self) -> str:
+        return f"{self.url}/data/archive/{ARCHIVE_MONTH}.zip"
+
+    def archive_gets(self) -> list[Seen]:
+        return [r for r in self.requests if r.method == "GET" and r.path.endswith(".zip")]
 
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def archive(sample: Path) -> tuple[bytes, dict[tuple[str, str, str], int]]:
-    return build_archive(sample)
-
-
 @pytest.fixture
-def server(archive: tuple[bytes, dict[tuple[str, str, str], int]]) -> Iterator[Server]:
-    s = Server(archive[0])
+def server(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    monkeypatch.setattr(fetch_module, "BACKOFF_SECONDS", 0.0)  # retry at once: the tests need no back-off
+    s = Server(archive)
     yield s
     s.close()
 
 
+class Recorder:
+    """A :class:`FetchProgress` that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.bytes: list[tuple[str, int, int | None]] = []
+        self.files: list[str] = []
+
+    def transfer(self, name: str, done: int, total: int | None) -> None:
+        self.bytes.append((name, done, total))
+
+    def ingested(self, source: InputFile, result: FileResult) -> None:
+        self.files.append(source.name)
+
+
+def _stored(db: Database, kind: str) -> dict[tuple[str, str], int]:
+    """Rows stored per (force, month) of a police.uk kind, with the rows each load rejected."""
+    table = TABLE[kind]
+    got: dict[tuple[str, str], int] = {}
+    for force, month, n in db.execute(
+        f"SELECT force, strftime(month, '%Y-%m'), count(*) FROM {table} GROUP BY ALL"  # noqa: S608
+    ):
+        got[(force, month)] = n
+    for force, months, rejected in db.execute(
+        "SELECT force, months, rows_rejected FROM loads WHERE kind = ? AND replaced_by IS NULL", [kind]
+    ):
+        if rejected:
+            key = (force, f"{months[0]:%Y-%m}")
+            got[key] = got.get(key, 0) + rejected
+    return got
+
+
 def test_fetch_loads_only_the_force_kinds_and_months_asked(
-    server: Server, archive: tuple[bytes, dict[tuple[str, str, str], int]], db: Database, tmp_path: Path
+    server: Server, archive: Archive, db: Database, tmp_path: Path
 ) -> None:
-    plan, downloads, summary = fetch(
+    recorder = Recorder()
+    summary = fetch(
         db,
-        force="metropolitan",
-        first=dt.date(2024, 2, 1),
-        last=dt.date(2024, 3, 1),
-        kinds=("stop-and-search",),
-        base_url=server.url,
-        cache_dir=tmp_path / "cache",
+        server.url,
+        "metropolitan",
+        dt.date(2024, 2, 1),
+        dt.date(2024, 4, 1),
+        ("stop-and-search",),
+        tmp_path / "cache",
+        recorder,
     )
-    assert [a.month for a in plan.archives] == ["2024-12"]
-    assert summary.ok and len(summary.files) == 2
-    assert downloads[0].sha256 == hashlib.sha256(archive[0]).hexdigest()
-    expected = {m: archive[1][("metropolitan", "stop-and-search", m)] for m in ("2024-02", "2024-03")}
-    got = dict(db.execute("SELECT strftime(month, '%Y-%m'), count(*) FROM searches GROUP BY 1"))
-    assert got == expected
-    assert db.scalar("SELECT count(*) FROM crimes") == 0  # the archive's street files were not asked for
+    assert summary.ok, summary.as_dict()
+    assert summary.plan is not None and [a.month for a in summary.plan.archives] == [ARCHIVE_MONTH]
+    assert summary.downloads[0].sha256 == archive.sha256
+    assert (tmp_path / "cache" / f"{ARCHIVE_MONTH}.zip").read_bytes() == archive.data
+    asked = ["2024-02", "2024-03", "2024-04"]
+    assert sorted(recorder.files) == [f"{m}-metropolitan-stop-and-search.csv" for m in asked]
+    assert recorder.bytes[-1] == (f"{ARCHIVE_MONTH}.zip", len(archive.data), len(archive.data))
+    # every row of the asked files is in the store (or in rejects), and nothing else is
+    expected = {("metropolitan", m): archive.rows[("metropolitan", "stop-and-search", m)] for m in asked}
+    assert _stored(db, "stop-and-search") == expected
+    assert summary.rows_read == sum(expected.values())
+    assert db.scalar("SELECT count(*) FROM crimes") == 0  # street files of both forces were in the archive
+    assert db.scalar("SELECT count(*) FROM outcomes") == 0
+    assert db.execute("SELECT DISTINCT force, kind FROM loads") == [("metropolitan", "stop-and-search")]
+    assert any("no stop-and-search data of metropolitan for 2024-04" in w for w in summary.warnings)
 
 
-def test_an_interrupted_download_resumes_with_a_range_request(
-    server: Server, archive: tuple[bytes, dict[tuple[str, str, str], int]], tmp_path: Path
+def test_several_kinds_and_a_missing_file_are_reported(
+    server: Server, archive: Archive, db: Database, tmp_path: Path
 ) -> None:
-    server.cut_after = len(archive[0]) // 3
-    got = download(f"{server.url}/data/archive/2024-12.zip", tmp_path / "2024-12.zip")
-    assert got.resumed
-    assert got.sha256 == hashlib.sha256(archive[0]).hexdigest()
-    ranges = [r for method, path, r in server.requests if method == "GET" and path.endswith(".zip")]
-    assert ranges == [None, f"bytes={len(archive[0]) // 3}-"]
+    summary = fetch(
+        db, server.url, "metropolitan", dt.date(2024, 3, 1), dt.date(2024, 4, 1), cache_dir=tmp_path / "cache"
+    )
+    assert summary.ok
+    assert _stored(db, "street") == {("metropolitan", "2024-03"): archive.rows[("metropolitan", "street", "2024-03")]}
+    assert _stored(db, "outcomes") == {
+        ("metropolitan", "2024-03"): archive.rows[("metropolitan", "outcomes", "2024-03")]
+    }
+    assert f"{ARCHIVE_MONTH}.zip holds no street file of metropolitan for 2024-04" in summary.warnings
+    assert f"{ARCHIVE_MONTH}.zip holds no outcomes file of metropolitan for 2024-04" in summary.warnings
 
 
-def test_a_server_that_ignores_range_gets_a_clean_restart(
-    server: Server, archive: tuple[bytes, dict[tuple[str, str, str], int]], tmp_path: Path
+def test_an_interrupted_download_resumes_with_a_range_request(server: Server, archive: Archive, tmp_path: Path) -> None:
+    cut = len(archive.data) // 3
+    server.cut_after = cut
+    got = download(server.archive_url, tmp_path / "a.zip")
+    assert got.resumed and not got.from_cache
+    assert got.sha256 == archive.sha256 == hashlib.sha256((tmp_path / "a.zip").read_bytes()).hexdigest()
+    assert got.transferred == len(archive.data)  # nothing was downloaded twice
+    gets = server.archive_gets()
+    assert [(g.headers.get("range"), g.status) for g in gets] == [(None, 200), (f"bytes={cut}-", 206)]
+    assert gets[1].headers.get("if-range") == server.etag
+    entry = read_manifest(tmp_path)["a.zip"]
+    assert (entry["url"], entry["size"], entry["sha256"], entry["etag"]) == (
+        server.archive_url,
+        len(archive.data),
+        archive.sha256,
+        server.etag,
+    )
+    assert entry["last_modified"] == server.modified and entry["fetched_at"]
+    assert not (tmp_path / "a.zip.part").exists() and not (tmp_path / "a.zip.part.json").exists()
+
+
+def test_a_download_that_runs_out_of_retries_keeps_the_part_for_the_next_run(
+    server: Server, archive: Archive, tmp_path: Path
 ) -> None:
+    cut = len(archive.data) // 2
+    server.cut_after = cut
+    with pytest.raises(FetchError, match=rf"{cut:,} bytes kept in .*a\.zip\.part, run again to resume"):
+        download(server.archive_url, tmp_path / "a.zip", retries=0)
+    assert (tmp_path / "a.zip.part").stat().st_size == cut
+    assert json.loads((tmp_path / "a.zip.part.json").read_text())["etag"] == server.etag
+    assert not (tmp_path / "a.zip").exists()
+    got = download(server.archive_url, tmp_path / "a.zip", retries=0)  # the next run
+    assert got.resumed and got.transferred == len(archive.data) - cut and got.sha256 == archive.sha256
+
+
+def test_a_server_that_ignores_range_restarts_from_zero(server: Server, archive: Archive, tmp_path: Path) -> None:
     server.cut_after = 1000
     server.ignore_range = True
-    got = download(f"{server.url}/data/archive/2024-12.zip", tmp_path / "2024-12.zip")
+    got = download(server.archive_url, tmp_path / "a.zip")
     assert not got.resumed
-    assert got.sha256 == hashlib.sha256(archive[0]).hexdigest()
+    assert got.sha256 == archive.sha256
+    gets = server.archive_gets()
+    assert [(g.headers.get("range"), g.status) for g in gets] == [(None, 200), ("bytes=1000-", 200)]
 
 
-def test_a_second_fetch_does_not_download_again(server: Server, tmp_path: Path) -> None:
-    url = f"{server.url}/data/archive/2024-12.zip"
-    first = download(url, tmp_path / "2024-12.zip")
-    again = download(url, tmp_path / "2024-12.zip")
-    assert first.downloaded > 0 and again.downloaded == 0
-    assert [m for m, p, _ in server.requests if p.endswith(".zip")] == ["HEAD", "GET", "HEAD"]
+def test_a_second_fetch_does_not_download_again(server: Server, archive: Archive, db: Database, tmp_path: Path) -> None:
+    def run() -> fetch_module.FetchSummary:
+        return fetch(
+            db, server.url, "city-of-london", dt.date(2024, 1, 1), dt.date(2024, 2, 1), ("street",), tmp_path / "c"
+        )
+
+    first = run()
+    again = run()
+    assert first.downloads[0].transferred == len(archive.data)
+    assert again.downloads[0].from_cache and again.downloads[0].transferred == 0
+    assert again.downloads[0].sha256 == archive.sha256
+    gets = server.archive_gets()
+    assert [(g.headers.get("if-none-match"), g.status, g.sent) for g in gets] == [
+        (None, 200, len(archive.data)),
+        (server.etag, 304, 0),
+    ]
+    # loading the same months again replaces the earlier load: no row is stored twice
+    expected = {("city-of-london", m): archive.rows[("city-of-london", "street", m)] for m in ("2024-01", "2024-02")}
+    assert _stored(db, "street") == expected
 
 
 def test_a_corrupt_download_is_an_error_and_the_store_is_unchanged(
     server: Server, db: Database, tmp_path: Path
 ) -> None:
+    before = db.scalar("SELECT count(*) FROM loads")
     server.corrupt = True
-    with pytest.raises(FetchError, match="corrupt|not a readable zip"):
-        fetch(
-            db,
-            force="metropolitan",
-            first=dt.date(2024, 1, 1),
-            last=dt.date(2024, 1, 1),
-            base_url=server.url,
-            cache_dir=tmp_path,
-        )
-    assert db.scalar("SELECT count(*) FROM loads") == 0
-    assert not (tmp_path / "2024-12.zip").exists()
+    with pytest.raises(FetchError, match="corrupt"):
+        fetch(db, server.url, "metropolitan", dt.date(2024, 2, 1), dt.date(2024, 4, 1), cache_dir=tmp_path)
+    assert db.scalar("SELECT count(*) FROM loads") == before == 0
+    assert db.scalar("SELECT count(*) FROM searches") == 0
+    assert not (tmp_path / f"{ARCHIVE_MONTH}.zip").exists()
+    assert not (tmp_path / f"{ARCHIVE_MONTH}.zip.part").exists()  # bad bytes are not kept for resuming
+    assert read_manifest(tmp_path) == {}
 
 
-def test_unknown_force_and_unavailable_months_are_clear_errors(server: Server) -> None:
-    with pytest.raises(FetchError, match="no force 'gotham'"):
-        plan_fetch(server.url, "gotham", dt.date(2024, 1, 1), dt.date(2024, 1, 1))
+def test_a_checksum_mismatch_is_an_error(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match="does not match the expected"):
+        download(server.archive_url, tmp_path / "a.zip", expected_sha256="0" * 64)
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_unknown_force_and_unavailable_months_are_clear_errors(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(FetchError, match=r"no force 'metropolitian'; did you mean metropolitan\?"):
+        plan_fetch(server.url, "metropolitian", dt.date(2024, 1, 1), dt.date(2024, 1, 1))
     with pytest.raises(
-        FetchError, match=r"months not available on data.police.uk: 2025-01 \(available: 2024-01 to 2024-12\)"
+        FetchError,
+        match=r"months not available on data.police.uk: 2024-06 to 2024-07 \(available: 2021-06 to 2024-05\)",
     ):
-        plan_fetch(server.url, "metropolitan", dt.date(2024, 12, 1), dt.date(2025, 1, 1))
+        plan_fetch(server.url, "metropolitan", dt.date(2024, 5, 1), dt.date(2024, 7, 1))
+    # months older than the API's 36 come from an older archive; the server has none here
+    plan = plan_fetch(server.url, "metropolitan", dt.date(2019, 1, 1), dt.date(2019, 2, 1))
+    assert [a.month for a in plan.archives] == ["2021-12"] and "older than" in plan.notes[0]
+    with pytest.raises(FetchError, match=r"2021-12\.zip: not found"):
+        download(plan.archives[0].url, tmp_path / "2021-12.zip")
 
 
-def test_the_cli_fetches_and_ingests(
-    server: Server, archive: tuple[bytes, dict[tuple[str, str, str], int]], tmp_path: Path
-) -> None:
-    db = str(tmp_path / "f.duckdb")
-    args = [
-        "--db",
-        db,
-        "fetch",
-        "--force",
-        "city-of-london",
-        "--from",
-        "2024-05",
-        "--to",
-        "2024-06",
-        "--kind",
-        "street",
-        "--base-url",
-        server.url,
-        "--cache",
-        str(tmp_path / "cache"),
-        "--json",
+def test_archives_are_the_fewest_and_the_newest_that_hold_the_months() -> None:
+    def chosen(first: str, last: str, newest: str) -> list[tuple[str, str, str]]:
+        start, end = dt.date.fromisoformat(f"{first}-01"), dt.date.fromisoformat(f"{last}-01")
+        months = []
+        while start <= end:
+            months.append(month_text(start))
+            start = add_months(start, 1)
+        return [(a.month, a.months[0], a.months[-1]) for a in choose_archives("https://x", months, newest)]
+
+    assert chosen("2024-02", "2024-04", "2024-05") == [("2024-05", "2024-02", "2024-04")]
+    assert chosen("2022-01", "2022-03", "2025-09") == [("2024-12", "2022-01", "2022-03")]
+    assert chosen("2019-01", "2024-12", "2025-09") == [
+        ("2021-12", "2019-01", "2021-12"),
+        ("2024-12", "2022-01", "2024-12"),
     ]
-    result = CliRunner().invoke(app, args)
+    assert chosen("2020-01", "2025-06", "2025-09") == [
+        ("2022-12", "2020-01", "2022-09"),
+        ("2025-09", "2022-10", "2025-06"),
+    ]
+
+
+def test_the_cli_fetches_and_ingests(server: Server, archive: Archive, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "f.duckdb")
+    args = ["--db", db, "fetch", "--force", "city-of-london", "--from", "2024-02", "--to", "2024-04"]
+    args += ["--kind", "street", "--base-url", server.url, "--cache", str(tmp_path / "cache")]
+    result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert (
-        out["rows_loaded"]
-        == archive[1][("city-of-london", "street", "2024-05")] + archive[1][("city-of-london", "street", "2024-06")]
-    )
-    assert out["downloads"][0]["sha256"] == hashlib.sha256(archive[0]).hexdigest()
-    usage = CliRunner().invoke(app, ["--db", db, "fetch", "--force", "x", "--from", "2024-06", "--to", "2024-05"])
-    assert usage.exit_code == 2
-    offline = CliRunner().invoke(
+    asked = ["2024-02", "2024-03", "2024-04"]
+    assert out["rows_read"] == sum(archive.rows[("city-of-london", "street", m)] for m in asked)
+    assert out["rows_loaded"] + out["rows_rejected"] == out["rows_read"]
+    assert sorted(f["path"].rsplit("!", 1)[1] for f in out["files"]) == [
+        f"{m}/{m}-city-of-london-street.csv" for m in asked
+    ]
+    assert out["downloads"][0]["sha256"] == archive.sha256
+    with Database(db, read_only=True) as store:
+        assert _stored(store, "street") == {
+            ("city-of-london", m): archive.rows[("city-of-london", "street", m)] for m in asked
+        }
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert "not downloaded again" in again.stdout and "rows read" in again.stdout
+
+
+def test_cli_usage_and_network_errors(server: Server, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "f.duckdb")
+    base = ["--db", db, "fetch", "--force", "metropolitan", "--base-url", server.url, "--cache", str(tmp_path)]
+    assert runner.invoke(app, [*base, "--from", "2024-13", "--to", "2024-02"]).exit_code == 2
+    assert runner.invoke(app, [*base, "--from", "2024-03", "--to", "2024-02"]).exit_code == 2
+    assert runner.invoke(app, [*base, "--from", "2024-01", "--to", "2024-02", "--kind", "crimes"]).exit_code == 2
+    missing = runner.invoke(app, [*base, "--from", "2024-05", "--to", "2024-06"])
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().splitlines() == [
+        "Error: months not available on data.police.uk: 2024-06 (available: 2021-06 to 2024-05)"
+    ]
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    offline = runner.invoke(
         app,
-        [
-            "--db",
-            db,
-            "fetch",
-            "--force",
-            "metropolitan",
-            "--from",
-            "2024-01",
-            "--to",
-            "2024-01",
-            "--base-url",
-            "http://127.0.0.1:9",
-        ],
+        ["--db", db, "fetch", "--force", "metropolitan", "--from", "2024-01", "--to", "2024-01"]
+        + ["--base-url", f"http://127.0.0.1:{port}", "--cache", str(tmp_path)],
     )
-    assert offline.exit_code == 1 and "cannot read" in offline.output
+    assert offline.exit_code == 1
+    lines = offline.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: cannot reach http://127.0.0.1:{port}/api/forces")
+
+
+def test_a_part_of_a_file_that_changed_on_the_server_is_not_continued(
+    server: Server, archive: Archive, tmp_path: Path
+) -> None:
+    server.cut_after = 5000
+    with pytest.raises(FetchError, match="run again to resume"):
+        download(server.archive_url, tmp_path / "a.zip", retries=0)
+    server.etag = '"republished"'  # data.police.uk republished the archive in between
+    got = download(server.archive_url, tmp_path / "a.zip")
+    assert not got.resumed and got.sha256 == archive.sha256
+    last = server.archive_gets()[-1]
+    assert (last.headers.get("range"), last.headers.get("if-range"), last.status) == (
+        "bytes=5000-",
+        '"' + archive.sha256[:20] + '"',
+        200,
+    )
+    assert read_manifest(tmp_path)["a.zip"]["etag"] == '"republished"'

@@ -1,36 +1,53 @@
-"""Downloading police.uk data from data.police.uk, resumably, with checksums, then ingesting it.
+"""Downloading police.uk data from data.police.uk, resumably and with checksums, then ingesting it.
 
 How data.police.uk publishes (data.police.uk/about, data.police.uk/docs):
 
-* ``GET /api/crimes-street-dates`` lists the months available, newest first;
+* ``GET /api/crimes-street-dates`` lists the months the API holds, newest first, each with the
+  forces that published stop-and-search data that month (the API keeps about 36 months);
 * ``GET /api/forces`` lists the force ids;
 * ``/data/archive/YYYY-MM.zip`` holds the 36 months up to YYYY-MM for every force, as members
   ``YYYY-MM/YYYY-MM-<force>-street.csv``, ``-outcomes.csv`` and ``-stop-and-search.csv``.
 
-A fetch picks the newest archive that holds each month asked for (several archives when the
-range is wider than 36 months), downloads it into a cache folder (resuming a partial download
-with an HTTP range request, and not downloading again a file the server says is unchanged),
-checks the zip's integrity, records the SHA-256, and ingests only the members of the force, kinds
-and months asked for.
+A fetch checks the force and months against the API, picks the newest archive that holds the
+months asked for (several archives when the range is wider than 36 months), downloads it into a
+cache folder and ingests only the members of that force, those kinds and those months.
+
+Downloads are resumable: bytes go to ``<file>.part``; the ETag and Last-Modified of the response
+that started the part are kept beside it in ``<file>.part.json``, and a later attempt asks for the
+rest with ``Range: bytes=N-`` and ``If-Range`` (a server that answers 200 instead of 206 sends
+the whole file, and the part starts again from zero). A finished file is recorded in the cache's
+``manifest.json`` (url, size, SHA-256, ETag, Last-Modified, fetched_at); the next fetch of it
+asks the server with a conditional GET (``If-None-Match``/``If-Modified-Since``) and does not
+download it again when the answer is 304 Not Modified.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
+import http.client
 import json
 import logging
+import math
+import os
+import re
+import ssl
+import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
+from metforward import __version__
 from metforward.domain.forces import parse_file_name
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import FetchError
-from metforward.ingest.pipeline import IngestSummary, ingest_paths
+from metforward.ingest.pipeline import FileResult, IngestSummary, ingest_paths
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import InputFile
 from metforward.store.database import Database
@@ -38,12 +55,41 @@ from metforward.store.database import Database
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://data.police.uk"
+DEFAULT_CACHE = Path(".metforward-cache")
 KINDS = ("street", "outcomes", "stop-and-search")
+#: Months in one data.police.uk archive: ``YYYY-MM.zip`` holds YYYY-MM and the 35 months before it.
 ARCHIVE_MONTHS = 36
-_CHUNK = 1 << 20
-_TIMEOUT = 60
+MANIFEST = "manifest.json"
+USER_AGENT = f"metforward/{__version__} (+https://data.police.uk data; open policing-accountability figures)"
 
-Progress = Callable[[int, int | None], None]  # bytes so far, total (None if unknown)
+#: Seconds to wait before the n-th retry is n times this.
+BACKOFF_SECONDS = 1.0
+
+_CHUNK = 1 << 20
+_TIMEOUT = 60.0
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+#: What a dropped or failed connection raises (HTTPError, a subclass of URLError, is handled first).
+_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    http.client.HTTPException,
+    urllib.error.URLError,
+    ConnectionError,
+    TimeoutError,
+    ssl.SSLError,
+)
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+#: Called with bytes so far and the total size (None when the server does not say).
+ByteProgress = Callable[[int, int | None], None]
+
+
+class FetchProgress(Protocol):
+    """What a fetch reports while it runs (the command line draws it as progress bars)."""
+
+    def transfer(self, name: str, done: int, total: int | None) -> None:
+        """``done`` bytes of the archive ``name`` are on disk, of ``total``."""
+
+    def ingested(self, source: InputFile, result: FileResult) -> None:
+        """One archive member was ingested (or failed to)."""
 
 
 @dataclass(frozen=True)
@@ -54,73 +100,230 @@ class ArchivePlan:
     url: str
     months: tuple[str, ...]
 
+    @property
+    def file_name(self) -> str:
+        """The archive's name in the cache folder."""
+        return f"{self.month}.zip"
+
 
 @dataclass(frozen=True)
 class FetchPlan:
-    """What a fetch will download and load."""
+    """What a fetch will download and load, and what the API said about it."""
 
+    base_url: str
     force: str
     kinds: tuple[str, ...]
+    months: tuple[str, ...]
     archives: tuple[ArchivePlan, ...]
+    notes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "force": self.force,
+            "kinds": list(self.kinds),
+            "months": list(self.months),
+            "archives": [{"url": a.url, "months": list(a.months)} for a in self.archives],
+        }
 
 
 @dataclass(frozen=True)
 class Download:
     """A file in the cache, complete and checked."""
 
+    url: str
     path: Path
-    sha256: str
     size: int
-    downloaded: int  # bytes transferred by this call (0 when the cached copy was still current)
-    resumed: bool
+    sha256: str
+    transferred: int  # bytes received by this call (0 when the cached copy was still current)
+    resumed: bool  # a partial download was continued with a range request
+    from_cache: bool  # the server said the cached copy is current; nothing was downloaded
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form."""
+        return {
+            "url": self.url,
+            "path": str(self.path),
+            "size": self.size,
+            "sha256": self.sha256,
+            "transferred": self.transferred,
+            "resumed": self.resumed,
+            "from_cache": self.from_cache,
+        }
 
 
-def _get_json(url: str) -> object:
-    try:
-        with urllib.request.urlopen(url, timeout=_TIMEOUT) as response:
-            return json.loads(response.read())
-    except (urllib.error.URLError, TimeoutError, json.JSONDecodeError) as exc:
-        raise FetchError(f"cannot read {url}: {exc}") from exc
+@dataclass
+class FetchSummary(IngestSummary):
+    """An ingest summary with the plan and the downloads behind it."""
+
+    plan: FetchPlan | None = None
+    downloads: list[Download] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form of ``ingest --json`` plus ``plan`` and ``downloads``."""
+        out = super().as_dict()
+        out["plan"] = self.plan.as_dict() if self.plan else None
+        out["downloads"] = [d.as_dict() for d in self.downloads]
+        return out
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+
+
+def _open(url: str, headers: Mapping[str, str] | None = None, timeout: float = _TIMEOUT) -> Any:
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for a network error."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        return str(exc.reason)
+    if isinstance(exc, http.client.IncompleteRead):
+        return "the connection closed before the whole response arrived"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def get_json(url: str, *, retries: int = 3, backoff: float | None = None, timeout: float = _TIMEOUT) -> Any:
+    """GET a JSON document, retrying connection errors and 429/5xx answers up to ``retries`` times."""
+    attempt = 0
+    while True:
+        try:
+            with _open(url, {"Accept": "application/json"}, timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code not in _RETRY_STATUS or attempt >= retries:
+                raise FetchError(f"cannot read {url}: {_reason(exc)}") from exc
+            reason = _reason(exc)
+        except _NETWORK_ERRORS as exc:
+            if attempt >= retries:
+                raise FetchError(f"cannot reach {url}: {_reason(exc)}") from exc
+            reason = _reason(exc)
+        except json.JSONDecodeError as exc:
+            raise FetchError(f"{url} did not answer with JSON ({exc})") from exc
+        attempt += 1
+        logger.info("%s: %s; attempt %d of %d", url, reason, attempt + 1, retries + 1)
+        time.sleep((BACKOFF_SECONDS if backoff is None else backoff) * attempt)
+
+
+def available_months(base_url: str) -> tuple[list[str], dict[str, frozenset[str]]]:
+    """The months ``/api/crimes-street-dates`` lists (oldest first) and the stop-and-search forces of each."""
+    url = f"{base_url.rstrip('/')}/api/crimes-street-dates"
+    body = get_json(url)
+    searches: dict[str, frozenset[str]] = {}
+    if isinstance(body, list):
+        for entry in body:
+            if isinstance(entry, dict) and isinstance(entry.get("date"), str):
+                forces = entry.get("stop-and-search")
+                searches[entry["date"]] = frozenset(forces if isinstance(forces, list) else ())
+    if not searches:
+        raise FetchError(f"{url} lists no months (expected a list of {{'date': 'YYYY-MM', ...}})")
+    return sorted(searches), searches
+
+
+def force_ids(base_url: str) -> list[str]:
+    """The force ids ``/api/forces`` lists."""
+    url = f"{base_url.rstrip('/')}/api/forces"
+    body = get_json(url)
+    ids = (
+        sorted(f["id"] for f in body if isinstance(f, dict) and isinstance(f.get("id"), str))
+        if isinstance(body, list)
+        else []
+    )
+    if not ids:
+        raise FetchError(f"{url} lists no forces (expected a list of {{'id': ..., 'name': ...}})")
+    return ids
+
+
+# -- planning -----------------------------------------------------------------------------------------
+
+
+def spans(months: Iterable[str]) -> str:
+    """Months as readable runs: ``2024-01 to 2024-03, 2024-06``."""
+    ordered = sorted(set(months))
+    runs: list[list[str]] = []
+    for m in ordered:
+        if runs and month_text(add_months(parse_month(runs[-1][-1]), 1)) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def choose_archives(base_url: str, asked: Sequence[str], newest: str) -> tuple[ArchivePlan, ...]:
+    """The fewest archives that hold ``asked``, each the newest that can (newer archives hold newer snapshots).
+
+    An archive month A holds A-35 .. A. With k = ceil(months left / 36) archives still to choose,
+    the next one is the newest A <= ``newest`` with A-35 <= the first month left plus 36(k-1).
+    """
+    base = base_url.rstrip("/")
+    latest = parse_month(newest)
+    remaining = sorted(set(asked))
+    chosen: list[ArchivePlan] = []
+    while remaining:
+        first = parse_month(remaining[0])
+        span = (parse_month(remaining[-1]).year - first.year) * 12 + parse_month(remaining[-1]).month - first.month + 1
+        needed = math.ceil(span / ARCHIVE_MONTHS)
+        archive = min(latest, add_months(first, ARCHIVE_MONTHS * needed - 1))
+        start = add_months(archive, -(ARCHIVE_MONTHS - 1))
+        taken = tuple(m for m in remaining if start <= parse_month(m) <= archive)
+        if not taken:  # pragma: no cover - asked months are never after ``newest``
+            raise FetchError(f"no archive holds {spans(remaining)}")
+        name = month_text(archive)
+        chosen.append(ArchivePlan(name, f"{base}/data/archive/{name}.zip", taken))
+        remaining = [m for m in remaining if m not in taken]
+    return tuple(sorted(chosen, key=lambda a: a.month))
 
 
 def plan_fetch(base_url: str, force: str, first: dt.date, last: dt.date, kinds: Sequence[str] = KINDS) -> FetchPlan:
-    """Check the force and months against the API and choose the archives to download."""
-    base = base_url.rstrip("/")
+    """Check the force and the months against the data.police.uk API and choose the archives.
+
+    Raises :class:`FetchError` for an unknown force (with the closest ids), for months after the
+    newest published month or missing from the months the API lists (naming them and what is
+    available). Months older than the API's window (it keeps about 36 months) are taken from
+    older archives, which data.police.uk keeps; a missing archive is a clear error when it is
+    downloaded.
+    """
     bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        raise FetchError(f"unknown kind {', '.join(bad)} (expected {', '.join(KINDS)})")
-    forces = _get_json(f"{base}/api/forces")
-    ids = {f["id"] for f in forces if isinstance(f, dict) and "id" in f} if isinstance(forces, list) else set()
-    if force not in ids:
-        raise FetchError(f"data.police.uk has no force {force!r}; forces: {', '.join(sorted(ids))}")
-    dates = _get_json(f"{base}/api/crimes-street-dates")
-    available = (
-        sorted(d["date"] for d in dates if isinstance(d, dict) and "date" in d) if isinstance(dates, list) else []
-    )
-    if not available:
-        raise FetchError(f"{base}/api/crimes-street-dates lists no months")
+    if bad or not kinds:
+        raise FetchError(f"unknown kind {', '.join(bad) or '(none)'} (expected {', '.join(KINDS)})")
+    if last < first:
+        raise FetchError(f"the first month {month_text(first)} is after the last {month_text(last)}")
+    forces = force_ids(base_url)
+    if force not in forces:
+        close = difflib.get_close_matches(force, forces, n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise FetchError(f"data.police.uk has no force {force!r}{hint} (forces: {', '.join(forces)})")
+    listed, searches = available_months(base_url)
+    oldest, newest = listed[0], listed[-1]
     asked = [month_text(m) for m in month_range(first, last)]
-    missing = [m for m in asked if m not in set(available)]
+    have = set(listed)
+    missing = [m for m in asked if m not in have and m >= oldest]
     if missing:
-        raise FetchError(
-            f"months not available on data.police.uk: {', '.join(missing)} "
-            f"(available: {available[0]} to {available[-1]})"
+        holes = [
+            month_text(m) for m in month_range(parse_month(oldest), parse_month(newest)) if month_text(m) not in have
+        ]
+        listing = f"{oldest} to {newest}" + (f" except {spans(holes)}" if holes else "")
+        raise FetchError(f"months not available on data.police.uk: {spans(missing)} (available: {listing})")
+    notes: list[str] = []
+    older = [m for m in asked if m < oldest]
+    if older:
+        notes.append(
+            f"{spans(older)} are older than the months the data.police.uk API lists ({oldest} to {newest}); "
+            "they come from older archives"
         )
-    newest = parse_month(available[-1])
-    archives: list[ArchivePlan] = []
-    remaining = sorted(asked)
-    while remaining:
-        archive = min(newest, add_months(parse_month(remaining[0]), ARCHIVE_MONTHS - 1))
-        start = add_months(archive, -(ARCHIVE_MONTHS - 1))
-        covered = tuple(m for m in remaining if start <= parse_month(m) <= archive)
-        name = month_text(archive)
-        archives.append(ArchivePlan(name, f"{base}/data/archive/{name}.zip", covered))
-        remaining = [m for m in remaining if m not in covered]
-    return FetchPlan(force, tuple(kinds), tuple(archives))
+    if "stop-and-search" in kinds:
+        without = [m for m in asked if m in searches and force not in searches[m]]
+        if without:
+            notes.append(f"data.police.uk lists no stop-and-search data of {force} for {spans(without)}")
+    return FetchPlan(
+        base_url.rstrip("/"), force, tuple(kinds), tuple(asked), choose_archives(base_url, asked, newest), tuple(notes)
+    )
 
 
-def _manifest_path(dest: Path) -> Path:
-    return dest.with_name(dest.name + ".json")
+# -- downloading --------------------------------------------------------------------------------------
 
 
 def _sha256(path: Path) -> str:
@@ -131,59 +334,184 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _head(url: str) -> dict[str, str]:
-    request = urllib.request.Request(url, method="HEAD")
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-            return {k.lower(): v for k, v in response.headers.items()}
-    except (urllib.error.URLError, TimeoutError) as exc:
-        raise FetchError(f"cannot reach {url}: {exc}") from exc
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _write_json(path: Path, body: Mapping[str, Any]) -> None:
+    """Write atomically: a killed process leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_manifest(cache_dir: Path) -> dict[str, dict[str, Any]]:
+    """The cache's manifest: file name -> url, size, sha256, etag, last_modified, fetched_at."""
+    files = _read_json(cache_dir / MANIFEST).get("files")
+    return {k: v for k, v in files.items() if isinstance(v, dict)} if isinstance(files, dict) else {}
+
+
+def _update_manifest(cache_dir: Path, name: str, entry: dict[str, Any] | None) -> None:
+    files = read_manifest(cache_dir)
+    if entry is None:
+        files.pop(name, None)
+    else:
+        files[name] = entry
+    _write_json(cache_dir / MANIFEST, {"files": files})
+
+
+def discard(dest: Path) -> None:
+    """Remove a cached file, its partial download and its manifest entry."""
+    for path in (dest, dest.with_name(dest.name + ".part"), dest.with_name(dest.name + ".part.json")):
+        path.unlink(missing_ok=True)
+    if (dest.parent / MANIFEST).exists():
+        _update_manifest(dest.parent, dest.name, None)
+
+
+def _if_range(meta: Mapping[str, Any]) -> str | None:
+    """The validator for ``If-Range``: a strong ETag, else Last-Modified (weak ETags may not be used)."""
+    etag = meta.get("etag")
+    if isinstance(etag, str) and etag and not etag.startswith("W/"):
+        return etag
+    modified = meta.get("last_modified")
+    return modified if isinstance(modified, str) and modified else None
+
+
+class _Truncated(Exception):
+    """The body ended before the length the server announced."""
+
+
+class _Restart(Exception):
+    """The partial file cannot be continued; it was removed and the download starts again."""
+
+
+#: Failures a download retries (resuming): network errors and short bodies.
+_RETRYABLE: tuple[type[BaseException], ...] = (*_NETWORK_ERRORS, _Truncated)
 
 
 def download(
-    url: str, dest: Path, *, progress: Progress | None = None, expected_sha256: str | None = None, retries: int = 3
+    url: str,
+    dest: Path,
+    *,
+    progress: ByteProgress | None = None,
+    expected_sha256: str | None = None,
+    verify: Callable[[Path], None] | None = None,
+    retries: int = 3,
+    backoff: float | None = None,
+    timeout: float = _TIMEOUT,
 ) -> Download:
-    """Download ``url`` to ``dest``, resuming a partial download and skipping an unchanged one.
+    """Download ``url`` to ``dest``: resumable, checked, and not again while the server's copy is unchanged.
 
-    The partial file is ``dest.part``; ``dest.json`` records url, size, SHA-256, ETag and
-    Last-Modified. A download cut off is resumed up to ``retries`` times, then :class:`FetchError`
-    is raised with the partial file kept for the next attempt.
+    * Bytes go to ``dest.part``; the ETag/Last-Modified of the response that began it go to
+      ``dest.part.json``. A part left by an earlier attempt is continued with ``Range`` and
+      ``If-Range``; a 200 answer (range ignored, or the file changed) starts again from zero.
+    * The received length is checked against Content-Length/Content-Range; the SHA-256 is
+      computed, and compared with ``expected_sha256`` when given; ``verify`` (e.g. a zip check)
+      may raise :class:`FetchError` to reject the file.
+    * A dropped connection, a short body or a 408/429/5xx answer is retried up to ``retries``
+      times, each time resuming. When they run out, :class:`FetchError` is raised and the part is
+      kept for the next attempt. A file that fails its checksum or ``verify`` is removed (its bytes
+      cannot be trusted, so resuming it would not help) and :class:`FetchError` is raised.
+    * The finished file is recorded in ``manifest.json`` in its folder; a cached file is checked
+      with a conditional GET and kept when the server answers 304 Not Modified (or the same
+      ETag and size).
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    manifest = _manifest_path(dest)
-    head = _head(url)
-    if dest.exists() and manifest.exists():
-        known = json.loads(manifest.read_text())
-        same_tag = head.get("etag") and head.get("etag") == known.get("etag")
-        same_size = head.get("content-length") and int(head["content-length"]) == known.get("size")
-        if known.get("url") == url and same_tag and same_size and _sha256(dest) == known.get("sha256"):
-            return Download(dest, known["sha256"], known["size"], 0, False)
+    cache_dir = dest.parent
+    cache_dir.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    part_meta = dest.with_name(dest.name + ".part.json")
-    validator = head.get("etag") or head.get("last-modified")
-    if part.exists() and (not part_meta.exists() or json.loads(part_meta.read_text()).get("validator") != validator):
-        part.unlink()  # the file changed on the server since the partial download began
-    part_meta.write_text(json.dumps({"url": url, "validator": validator}))
-    transferred, resumed = 0, False
-    for attempt in range(retries + 1):
+    part_meta_path = dest.with_name(dest.name + ".part.json")
+
+    known = read_manifest(cache_dir).get(dest.name)
+    cached: dict[str, Any] | None = None
+    if (
+        known
+        and known.get("url") == url
+        and dest.is_file()
+        and dest.stat().st_size == known.get("size")
+        and (expected_sha256 is None or known.get("sha256") == expected_sha256)
+    ):
+        cached = known
+
+    part_meta = _read_json(part_meta_path) if part.exists() else {}
+    if part.exists() and part_meta.get("url") != url:
+        part.unlink()  # a part of unknown origin cannot be continued safely
+        part_meta = {}
+
+    def use_cache(entry: dict[str, Any]) -> Download | None:
+        if verify is not None:
+            try:
+                verify(dest)
+            except FetchError as exc:
+                logger.warning("the cached %s failed its check (%s); downloading it again", dest, exc)
+                discard(dest)
+                return None
+        size = int(entry["size"])
+        if progress is not None:
+            progress(size, size)
+        return Download(url, dest, size, str(entry["sha256"]), 0, False, True)
+
+    transferred = 0
+    resumed = False
+    attempt = 0
+    while True:
         have = part.stat().st_size if part.exists() else 0
-        request = urllib.request.Request(url)
+        headers: dict[str, str] = {}
         if have:
-            request.add_header("Range", f"bytes={have}-")
+            headers["Range"] = f"bytes={have}-"
+            validator = _if_range(part_meta)
             if validator:
-                request.add_header("If-Range", validator)
+                headers["If-Range"] = validator
+        elif cached is not None:
+            if cached.get("etag"):
+                headers["If-None-Match"] = str(cached["etag"])
+            if cached.get("last_modified"):
+                headers["If-Modified-Since"] = str(cached["last_modified"])
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as response:
-                if have and response.status == 206:
-                    resumed = True
-                    total = have + int(response.headers.get("Content-Length", 0)) or None
+            with _open(url, headers, timeout) as response:
+                etag = response.headers.get("ETag")
+                modified = response.headers.get("Last-Modified")
+                length = response.headers.get("Content-Length")
+                if response.status == 206 and have:
+                    match = _CONTENT_RANGE.match(response.headers.get("Content-Range", "").strip())
+                    if match is None or int(match[1]) != have:
+                        part.unlink()
+                        raise _Restart(
+                            f"the server answered the range request with {response.headers.get('Content-Range')!r}"
+                        )
+                    if etag and part_meta.get("etag") and etag != part_meta["etag"]:
+                        part.unlink()  # the rest of a different version of the file: do not splice the two
+                        raise _Restart(f"the file changed on the server (ETag {part_meta['etag']} -> {etag})")
+                    total = int(match[3]) if match[3] != "*" else None
                     mode = "ab"
+                    resumed = True
+                elif response.status == 200:
+                    total = int(length) if length and length.isdigit() else None
+                    if (
+                        cached is not None
+                        and not have
+                        and etag
+                        and etag == cached.get("etag")
+                        and total == cached.get("size")
+                    ):  # the server ignored If-None-Match but the file is the one we have
+                        found = use_cache(cached)
+                        if found is not None:
+                            return found
+                        cached = None
+                    if have:
+                        logger.info("%s: the server sent the whole file instead of the rest; starting again", url)
+                    have, mode = 0, "wb"
+                    part_meta = {"url": url, "etag": etag, "last_modified": modified, "size": total}
+                    _write_json(part_meta_path, part_meta)
                 else:
-                    have, mode = 0, "wb"  # the server sent the whole file
-                    length = response.headers.get("Content-Length")
-                    total = int(length) if length else None
+                    raise FetchError(f"{url}: unexpected answer HTTP {response.status} {response.reason}")
+                done = have
                 with part.open(mode) as out:
-                    done = have
+                    if progress is not None:
+                        progress(done, total)
                     while block := response.read(_CHUNK):
                         out.write(block)
                         done += len(block)
@@ -191,85 +519,180 @@ def download(
                         if progress is not None:
                             progress(done, total)
             size = part.stat().st_size
-            if total is not None and size != total:
-                raise FetchError(f"{url}: received {size:,} of {total:,} bytes")
+            if total is not None and size < total:
+                raise _Truncated(f"received {size:,} of {total:,} bytes")
+            if total is not None and size > total:
+                part.unlink()
+                raise _Restart(f"received {size:,} bytes, more than the {total:,} announced")
             break
-        except (urllib.error.URLError, TimeoutError, ConnectionError, FetchError, OSError) as exc:
-            if isinstance(exc, urllib.error.HTTPError) and exc.code not in (408, 429, 500, 502, 503, 504):
-                raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-            if attempt == retries:
-                raise FetchError(
-                    f"{url}: download interrupted ({exc}); {part.stat().st_size if part.exists() else 0:,} bytes "
-                    f"kept in {part} for the next attempt"
-                ) from exc
-            logger.info("download of %s interrupted (%s); resuming", url, exc)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 304 and cached is not None:
+                found = use_cache(cached)
+                if found is not None:
+                    return found
+                cached = None
+                continue
+            if exc.code == 416 and have:  # the part is not a prefix of the file any more
+                part.unlink()
+                reason: str = "the server refused the range request (416); starting again"
+            elif exc.code in _RETRY_STATUS:
+                reason = _reason(exc)
+            elif exc.code == 404:
+                raise FetchError(f"{url}: not found on the server (HTTP 404)") from exc
+            else:
+                raise FetchError(f"{url}: {_reason(exc)}") from exc
+            failure: BaseException = exc
+        except _Restart as exc:
+            reason, failure = str(exc), exc
+        except _RETRYABLE as exc:
+            reason, failure = _reason(exc), exc
+        if attempt >= retries:
+            kept = part.stat().st_size if part.exists() else 0
+            raise FetchError(
+                f"{url}: download failed after {attempt + 1} attempts ({reason}); "
+                + (f"{kept:,} bytes kept in {part}, run again to resume" if kept else "run again to retry")
+            ) from failure
+        attempt += 1
+        logger.info("%s: %s; attempt %d of %d", url, reason, attempt + 1, retries + 1)
+        time.sleep((BACKOFF_SECONDS if backoff is None else backoff) * attempt)
+
     digest = _sha256(part)
-    if expected_sha256 and digest != expected_sha256:
+    if expected_sha256 is not None and digest != expected_sha256.lower():
         part.unlink()
-        raise FetchError(f"{url}: SHA-256 {digest} does not match the expected {expected_sha256}")
-    if dest.suffix == ".zip":
-        try:
-            with zipfile.ZipFile(part) as archive:
-                broken = archive.testzip()
-        except zipfile.BadZipFile as exc:
-            part.unlink()
-            raise FetchError(f"{url}: the download is not a readable zip archive ({exc}); try again") from exc
-        if broken is not None:
-            part.unlink()
-            raise FetchError(f"{url}: the archive is corrupt (member {broken} fails its CRC check); try again")
-    part.replace(dest)
-    part_meta.unlink(missing_ok=True)
-    size = dest.stat().st_size
-    manifest.write_text(
-        json.dumps(
-            {
-                "url": url,
-                "size": size,
-                "sha256": digest,
-                "etag": head.get("etag"),
-                "last_modified": head.get("last-modified"),
-                "fetched_at": dt.datetime.now(dt.UTC).isoformat(),
-            },
-            indent=2,
+        part_meta_path.unlink(missing_ok=True)
+        raise FetchError(
+            f"{url}: SHA-256 {digest} does not match the expected {expected_sha256}; the download was removed"
         )
+    if verify is not None:
+        try:
+            verify(part)
+        except FetchError:
+            part.unlink()
+            part_meta_path.unlink(missing_ok=True)
+            raise
+    size = part.stat().st_size
+    part.replace(dest)
+    part_meta_path.unlink(missing_ok=True)
+    _update_manifest(
+        cache_dir,
+        dest.name,
+        {
+            "url": url,
+            "size": size,
+            "sha256": digest,
+            "etag": part_meta.get("etag"),
+            "last_modified": part_meta.get("last_modified"),
+            "fetched_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
     )
-    return Download(dest, digest, size, transferred, resumed)
+    logger.info("%s: %d bytes, sha256 %s%s", dest, size, digest, " (resumed)" if resumed else "")
+    return Download(url, dest, size, digest, transferred, resumed, False)
 
 
-def member_filter(force: str, kinds: Sequence[str], months: Sequence[str]) -> Callable[[InputFile], bool]:
-    """Accept only archive members of ``force``, ``kinds`` and ``months``."""
-    wanted_months, wanted_kinds = set(months), set(kinds)
+# -- fetching -----------------------------------------------------------------------------------------
 
-    def accept(source: InputFile) -> bool:
-        parsed = parse_file_name(source.name)
-        return parsed is not None and parsed[1] == force and parsed[0] in wanted_months and parsed[2] in wanted_kinds
+
+def _wanted(force: str, kinds: Iterable[str], months: Iterable[str]) -> Callable[[str], bool]:
+    wanted_kinds, wanted_months = set(kinds), set(months)
+
+    def accept(name: str) -> bool:
+        parsed = parse_file_name(name)
+        return (
+            parsed is not None
+            and parsed[1] == force
+            and parsed[0] in wanted_months
+            and parsed[2] in wanted_kinds
+            and name.lower().endswith(".csv")
+        )
 
     return accept
 
 
+def check_archive(path: Path, accept: Callable[[str], bool]) -> list[str]:
+    """Check a zip's directory and the CRC-32 of the members ``accept`` picks; return those members.
+
+    Raises :class:`FetchError` for a file that is not a readable zip or a member whose bytes do not
+    match its checksum.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = sorted(
+                info.filename for info in archive.infolist() if not info.is_dir() and accept(info.filename)
+            )
+            for name in members:
+                with archive.open(name) as handle:  # zipfile checks the CRC-32 at the end of the member
+                    while handle.read(_CHUNK):
+                        pass
+    except zipfile.BadZipFile as exc:
+        raise FetchError(f"{path.name} is corrupt ({exc})") from exc
+    except (zlib.error, EOFError, OSError) as exc:
+        raise FetchError(f"{path.name} is corrupt or truncated ({exc})") from exc
+    return members
+
+
 def fetch(
     db: Database,
-    *,
+    base_url: str,
     force: str,
     first: dt.date,
     last: dt.date,
     kinds: Sequence[str] = KINDS,
-    base_url: str = DEFAULT_BASE_URL,
-    cache_dir: Path = Path(".metforward-cache"),
-    progress: Callable[[ArchivePlan], Progress | None] | None = None,
-) -> tuple[FetchPlan, list[Download], IngestSummary]:
-    """Plan, download and ingest; returns the plan, the downloads and the ingest summary."""
+    cache_dir: Path = DEFAULT_CACHE,
+    progress: FetchProgress | None = None,
+    *,
+    retries: int = 3,
+) -> FetchSummary:
+    """Plan, download and ingest a force's police.uk files for the months ``first`` to ``last``.
+
+    Only archive members of ``force``, ``kinds`` and the asked months are ingested (each its own
+    transaction, as ``metforward ingest`` does). Every archive is downloaded and its wanted
+    members are checked before anything is loaded, so a failed or corrupt download raises
+    :class:`FetchError` and leaves the store unchanged. Asked (kind, month) pairs the archive has
+    no file for are reported in ``warnings``.
+    """
     plan = plan_fetch(base_url, force, first, last, kinds)
     downloads: list[Download] = []
-    summary = IngestSummary()
+    warnings = list(plan.notes)
     for archive in plan.archives:
+        accept = _wanted(force, plan.kinds, archive.months)
+
+        def verify(path: Path, accept: Callable[[str], bool] = accept) -> None:
+            check_archive(path, accept)
+
         got = download(
-            archive.url, cache_dir / f"{archive.month}.zip", progress=progress(archive) if progress else None
+            archive.url,
+            cache_dir / archive.file_name,
+            progress=_named(progress, archive.file_name) if progress is not None else None,
+            verify=verify,
+            retries=retries,
         )
         downloads.append(got)
-        part = ingest_paths(
-            db, [got.path], ReadOptions(force=None), accept=member_filter(force, plan.kinds, archive.months)
-        )
-        summary.files.extend(part.files)
-        summary.warnings.extend(part.warnings)
-    return plan, downloads, summary
+        with zipfile.ZipFile(got.path) as opened:
+            found = [parse_file_name(n) for n in opened.namelist() if accept(n)]
+        present = {(p[0], p[2]) for p in found if p is not None}
+        for kind in plan.kinds:
+            absent = [m for m in archive.months if (m, kind) not in present]
+            if absent:
+                warnings.append(f"{archive.file_name} holds no {kind} file of {force} for {spans(absent)}")
+
+    months_of = {got.path: set(archive.months) for archive, got in zip(plan.archives, downloads, strict=True)}
+    wanted = _wanted(force, plan.kinds, plan.months)
+
+    def accept_input(source: InputFile) -> bool:
+        if source.member is None or not wanted(source.member):
+            return False
+        parsed = parse_file_name(source.member)
+        return parsed is not None and parsed[0] in months_of.get(source.path, set())
+
+    summary = ingest_paths(
+        db,
+        [d.path for d in downloads],
+        ReadOptions(),
+        accept=accept_input,
+        progress=progress.ingested if progress is not None else None,
+    )
+    return FetchSummary(files=summary.files, warnings=[*warnings, *summary.warnings], plan=plan, downloads=downloads)
+
+
+def _named(progress: FetchProgress, name: str) -> ByteProgress:
+    return lambda done, total: progress.transfer(name, done, total)
