@@ -17,17 +17,34 @@ from metforward.store.database import Database
 def place_searches(db: Database) -> int:
     """Give an LSOA 2021 code to every unplaced search with coordinates; return how many were placed.
 
-    Uses the newest vintage of LSOA boundaries in the store; does nothing if none are loaded.
-    Call inside a transaction.
+    Uses the newest vintage of LSOA boundaries in the store (``areas`` rows of level ``lsoa``);
+    does nothing if none are loaded. Each search is keyed by its ``load_id`` and ``line``. Call
+    inside a transaction.
+
+    Parameters
+    ----------
+    db
+        The store.
+
+    Returns
+    -------
+    int
+        The number of searches given an LSOA code by this call.
     """
-    areas = db.arrow(
-        "SELECT code, geometry FROM areas WHERE level = 'lsoa' "
-        "AND vintage = (SELECT max(vintage) FROM areas WHERE level = 'lsoa') ORDER BY code"
+    # the newest year-numbered vintage (ONS "2021"); a GLA set ("gla") only where no ONS set is loaded
+    vintage = db.scalar(
+        "SELECT vintage FROM areas WHERE level = 'lsoa' GROUP BY vintage "
+        "ORDER BY try_cast(vintage AS INTEGER) DESC NULLS LAST, vintage DESC LIMIT 1"
     )
-    if areas.num_rows == 0:
+    if vintage is None:
         return 0
+    areas = db.arrow(
+        "SELECT code, geometry FROM areas WHERE level = 'lsoa' AND vintage = ? AND geometry IS NOT NULL ORDER BY code",
+        [vintage],
+    )
     points = db.arrow(
-        "SELECT load_id, line, longitude, latitude FROM searches WHERE lsoa_code IS NULL AND latitude IS NOT NULL"
+        "SELECT load_id, line, longitude, latitude FROM searches "
+        "WHERE lsoa_code IS NULL AND latitude IS NOT NULL AND longitude IS NOT NULL"
     )
     if points.num_rows == 0:
         return 0

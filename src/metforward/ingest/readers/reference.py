@@ -18,6 +18,7 @@ import io
 import re
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -31,7 +32,10 @@ from metforward.ingest.validate import RowChecks
 from metforward.store.loading import Batch, Load
 
 _GSS = r"^[EWSN]\d{8}$"
-_CODE_COLUMN = re.compile(r"^(LAD|WD|LSOA|MSOA)(\d{2})CD$", re.IGNORECASE)
+#: Code columns of ONS boundary files; where a file has several (a ward file may also carry its
+#: local authority), the finest level is the feature's own code.
+_CODE_COLUMN = re.compile(r"^(LSOA|MSOA|WD|LAD)(\d{2})CD$", re.IGNORECASE)
+_FINEST_FIRST = ("LSOA", "MSOA", "WD", "LAD")
 _LEVEL_BY_PREFIX = {
     "E09": "borough",
     "E06": "borough",
@@ -47,6 +51,8 @@ _LEVEL_BY_PREFIX = {
     "E12": "region",
     "E92": "country",
 }
+_SQLITE = b"SQLite format 3\x00"
+_BOM = b"\xef\xbb\xbf"
 
 
 def _load(kind: str, inp: InputData, rows_read: int, batches: list[Batch], rejects: pa.Table) -> Load:
@@ -70,21 +76,32 @@ def _rejects(parsed: ParsedCsv, checks: RowChecks) -> pa.Table:
 
 
 class GeoReader:
-    """Boundaries as GeoJSON or GeoPackage, recognised from the first bytes."""
+    """Boundaries as GeoJSON or GeoPackage, recognised from the first bytes.
+
+    One ``areas`` row per feature: the level comes from the code's prefix (E09 borough, E05
+    ward, E01 LSOA, E02 MSOA, ...), the vintage from the code column (``LAD24CD``: 2024; the
+    GLA's ``GSS_CODE`` files: ``gla``). A new load of a level and vintage replaces the old set.
+    """
 
     kind = "boundaries"
-    description = "boundaries: GeoJSON or GeoPackage with a GSS code column (LADnnCD, WDnnCD, LSOAnnCD or GSS_CODE)"
+    description = (
+        "boundaries: GeoJSON or GeoPackage with a GSS code column (LADnnCD, WDnnCD, LSOAnnCD, MSOAnnCD or GSS_CODE)"
+    )
 
     def sniff(self, data: bytes) -> bool:
         """GeoPackage (SQLite) or a JSON object (GeoJSON)."""
-        return data.startswith(b"SQLite format 3\x00") or data.lstrip()[:1] == b"{"
+        return data.startswith(_SQLITE) or data[:4096].removeprefix(_BOM).lstrip()[:1] == b"{"
 
     def matches(self, header: list[str]) -> bool:
         """Never chosen by a CSV header."""
         return False
 
     def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
-        """One ``areas`` row per feature; features without a code or a geometry are rejected."""
+        """One ``areas`` row per feature; a feature without a good code or polygon is rejected.
+
+        Rejects name the feature (line = its 1-based index in the file), the field (the code
+        column or ``geometry``) and the reason.
+        """
         import geopandas as gpd
         import shapely
 
@@ -94,74 +111,133 @@ class GeoReader:
                 warnings.filterwarnings("ignore", message=".*non conformant file extension.*")
                 frame = gpd.read_file(io.BytesIO(inp.data))
         except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; name the file and move on
-            raise InputFileError(inp.source.display, f"not a readable GeoJSON or GeoPackage file ({exc})") from exc
-        code_column, vintage = self._code_column(list(frame.columns), inp)
-        name_column = self._name_column(list(frame.columns), code_column)
+            detail = re.sub(r"'?/vsimem/\S+'?", "the file", str(exc))
+            raise InputFileError(inp.source.display, f"not a readable GeoJSON or GeoPackage file ({detail})") from exc
+        code_column, vintage = self._code_column([str(c) for c in frame.columns], inp)
+        name_column = self._name_column([str(c) for c in frame.columns], code_column)
         if frame.crs is None:
-            frame = frame.set_crs(4326)
-        codes = frame[code_column].astype("string").str.strip()
-        geometry_ok = frame.geometry.notna() & ~frame.geometry.is_empty
-        code_ok = codes.str.match(_GSS).fillna(False)
-        reject_index = np.flatnonzero(~(code_ok & geometry_ok).to_numpy())
-        missing = codes.isna().to_numpy()
-        lines = reject_index + 1
-        reasons = ["no geometry" if not geometry_ok.iloc[i] else f"bad GSS code in {code_column}" for i in reject_index]
+            frame = frame.set_crs(4326)  # RFC 7946: GeoJSON is WGS84
+
+        n = len(frame)
+        codes = np.array(_texts(frame[code_column]), dtype=object)
+        geoms = np.asarray(frame.geometry.to_numpy(), dtype=object)
+        field = np.full(n, None, dtype=object)
+        value = np.full(n, None, dtype=object)
+        reason = np.full(n, None, dtype=object)
+        rejected = np.zeros(n, dtype=bool)
+
+        def fail(failed: np.ndarray, column: str, shown: np.ndarray | None, why: np.ndarray | str) -> None:
+            """Record the first fault of each feature in ``failed`` not already rejected."""
+            new = failed & ~rejected
+            field[new] = column
+            value[new] = None if shown is None else shown[new]
+            reason[new] = why[new] if isinstance(why, np.ndarray) else why
+            rejected[new] = True
+
+        present = np.array([c is not None for c in codes], dtype=bool)
+        fail(~present, code_column, None, f"no area code in {code_column}; every feature needs one")
+        good_code = np.array([c is not None and re.match(_GSS, c) is not None for c in codes], dtype=bool)
+        fail(~good_code, code_column, codes, f"bad GSS code in {code_column} (expected e.g. E09000001)")
+        levels = np.array([_LEVEL_BY_PREFIX.get((c or "")[:3]) for c in codes], dtype=object)
+        fail(
+            np.array([level is None for level in levels], dtype=bool),
+            code_column,
+            codes,
+            "not a code of a known area level (E09/E06/E07/E08/W06 local authority, E05/W05 ward, "
+            "E01/W01 LSOA, E02/W02 MSOA, E12 region, E92 country)",
+        )
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        fail(missing, "geometry", None, "no geometry (missing or empty)")
+        types = shapely.get_type_id(geoms)
+        polygonal = (types == 3) | (types == 6)  # Polygon, MultiPolygon
+        invalid = ~missing & polygonal & ~shapely.is_valid(geoms)
+        shown = np.full(n, None, dtype=object)  # the faulty geometry as WKT, cut short like any shown value
+        bad_shape = ~missing & (~polygonal | invalid)
+        shown[bad_shape] = [w[:200] for w in shapely.to_wkt(geoms[bad_shape], rounding_precision=6)]
+        fail(~missing & ~polygonal, "geometry", shown, "not a polygon (a boundary must be a Polygon or MultiPolygon)")
+        why = np.full(n, None, dtype=object)
+        why[invalid] = [f"invalid polygon: {r}" for r in shapely.is_valid_reason(geoms[invalid])]
+        fail(invalid, "geometry", shown, why)
+
+        index = np.flatnonzero(rejected)
         rejects = pa.table(
             {
-                "line": pa.array(lines, pa.int64()),
-                "field": pa.array(["geometry" if r == "no geometry" else code_column for r in reasons], pa.string()),
-                "value": pa.array([None if missing[i] else str(codes.iloc[i]) for i in reject_index], pa.string()),
-                "reason": pa.array(reasons, pa.string()),
+                "line": pa.array(index + 1, pa.int64()),
+                "field": pa.array(field[index].tolist(), pa.string()),
+                "value": pa.array(value[index].tolist(), pa.string()),
+                "reason": pa.array(reason[index].tolist(), pa.string()),
             }
         )
-        good = frame[(code_ok & geometry_ok).to_numpy()]
-        good_codes = codes[(code_ok & geometry_ok).to_numpy()]
-        levels = [_LEVEL_BY_PREFIX.get(c[:3], "other") for c in good_codes]
-        if len(set(levels)) > 1:
+        keep = ~rejected
+        kept_levels = sorted(set(levels[keep].tolist()))
+        if len(kept_levels) > 1:
             raise InputFileError(
-                inp.source.display, f"mixes area levels ({', '.join(sorted(set(levels)))}); give one level per file"
+                inp.source.display, f"mixes area levels ({', '.join(kept_levels)}); give one level per file"
             )
+        good = frame[keep]
         wgs84 = good.to_crs(4326)
+        if len(wgs84):
+            west, south, east, north = (float(b) for b in wgs84.total_bounds)
+            if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+                raise InputFileError(
+                    inp.source.display,
+                    f"coordinates are not longitude and latitude after reprojection from {frame.crs} "
+                    f"(bounds {west:.0f}, {south:.0f}, {east:.0f}, {north:.0f}): the file's coordinate "
+                    "reference system is missing or wrong",
+                )
         km2 = good.to_crs(27700).area.to_numpy() / 1e6
+        names = _texts(good[name_column]) if name_column else [None] * len(good)
         rows = pa.table(
             {
-                "level": pa.array(levels, pa.string()),
-                "code": pa.array(good_codes.tolist(), pa.string()),
-                "name": pa.array(
-                    good[name_column].astype("string").tolist() if name_column else [None] * len(good), pa.string()
-                ),
+                "level": pa.array(levels[keep].tolist(), pa.string()),
+                "code": pa.array(codes[keep].tolist(), pa.string()),
+                "name": pa.array(names, pa.string()),
                 "vintage": pa.array([vintage] * len(good), pa.string()),
                 "area_km2": pa.array(km2, pa.float64()),
                 "geometry": pa.array(shapely.to_wkb(wgs84.geometry.to_numpy()), pa.binary()),
             }
         )
-        return _load(self.kind, inp, len(frame), [Batch("areas", rows, ("level", "vintage"))], rejects)
+        return _load(self.kind, inp, n, [Batch("areas", rows, ("level", "vintage"))], rejects)
 
     @staticmethod
     def _code_column(columns: list[str], inp: InputData) -> tuple[str, str]:
-        for column in columns:
-            match = _CODE_COLUMN.match(column)
-            if match:
-                return column, f"20{match[2]}"
+        """The column holding each feature's own code (the finest level present) and the vintage."""
+        found = [(m[1].upper(), m[2], c) for c in columns if (m := _CODE_COLUMN.match(c))]
+        if found:
+            prefix, digits, column = min(found, key=lambda f: _FINEST_FIRST.index(f[0]))
+            return column, f"20{digits}"
         if "GSS_CODE" in columns:
             return "GSS_CODE", "gla"
+        shown = ", ".join(c for c in columns if c != "geometry") or "none"
         raise InputFileError(
             inp.source.display,
-            f"no area code column (expected LADnnCD, WDnnCD, LSOAnnCD, MSOAnnCD or GSS_CODE; found {', '.join(columns)})",
+            "no area code column: a boundary file needs one of LADnnCD, WDnnCD, LSOAnnCD, MSOAnnCD "
+            f"(e.g. LAD24CD, ONS) or GSS_CODE (GLA); its columns are: {shown}",
         )
 
     @staticmethod
     def _name_column(columns: list[str], code_column: str) -> str | None:
-        if code_column.upper().endswith("CD") and code_column[:-2] + "NM" in columns:
-            return code_column[:-2] + "NM"
+        """``LAD24NM`` beside ``LAD24CD`` (any case), else the GLA's ``NAME``."""
+        if code_column.upper().endswith("CD"):
+            wanted = code_column[:-2].upper() + "NM"
+            found = next((c for c in columns if c.upper() == wanted), None)
+            if found:
+                return found
         return "NAME" if "NAME" in columns else None
+
+
+def _texts(column: Any) -> list[str | None]:
+    """A property column (a pandas Series) as trimmed text; missing or blank values are None."""
+    values = pc.utf8_trim_whitespace(pa.array(column.astype("string"), pa.string()))
+    return list(pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values).to_pylist())
 
 
 # --- lookups ----------------------------------------------------------------------------------
 
 
 def _find(header: list[str], pattern: str) -> str | None:
-    regex = re.compile(pattern, re.IGNORECASE)
+    """The first column whose name matches ``pattern`` (ONS names, case as published)."""
+    regex = re.compile(pattern)
     return next((h for h in header if regex.match(h)), None)
 
 
