@@ -248,3 +248,19 @@ def test_a_load_killed_mid_way_leaves_the_store_as_it_was(tmp_path: Path) -> Non
     with Database(store) as db:
         assert _store_snapshot(db) == before
         assert db.scalar("SELECT count(*) FROM crimes WHERE month = DATE '2024-02-01'") == 0
+
+
+def test_a_row_of_empty_fields_is_rejected_on_either_parse_path(tmp_path: Path, db: Database) -> None:
+    quoted = GOOD.replace("On or near B500", '"On or\nnear B500"')  # a quoted line break: the slow path
+    for rows in ([GOOD, ",,,,,,,,,,,", GOOD], [quoted, ",,,,,,,,,,,", GOOD]):
+        with Database(tmp_path / f"{len(rows[0])}.duckdb") as store:
+            (result,) = ingest_paths(store, [street_file(tmp_path, rows)]).files
+            assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 2, 1)
+
+
+def test_a_count_too_large_to_store_rejects_the_row_not_the_file(tmp_path: Path, db: Database) -> None:
+    path = tmp_path / "counts.csv"
+    path.write_text("MajorText,MinorText,BoroughName,201801\nM,m,Barnet,3\nM,m,Barnet,99999999999999999999\n")
+    (result,) = ingest_paths(db, [path]).files
+    assert (result.error, result.rows_loaded, result.rows_rejected) == (None, 1, 1)
+    assert db.execute("SELECT line, field FROM rejects") == [(3, "201801")]

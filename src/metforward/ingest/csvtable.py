@@ -99,7 +99,7 @@ def _parse_slow(data: bytes, header: list[str], encoding: str, delimiter: str) -
     bad_reasons: list[str] = []
     start = reader.line_num + 1
     for record in reader:
-        if record and any(field.strip() for field in record):
+        if record:  # a blank line is not a row; a line of empty fields is (as on the fast path)
             if len(record) == width:
                 for column, value in zip(columns, record, strict=True):
                     column.append(value)

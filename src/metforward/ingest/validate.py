@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from metforward.ingest.csvtable import LINE, empty_rejects
 
 _NUMBER = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-_INTEGER = r"^\d+(\.0+)?$"
+_INTEGER = r"^\d{1,18}(\.0+)?$"  # at most 18 digits: fits int64
 _MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 _LSOA = r"^[EW]01\d{6}$"
 
@@ -69,18 +69,19 @@ class RowChecks:
     def text(self, name: str, *, required: bool = False) -> pa.ChunkedArray:
         """A text column, trimmed; empty is null (rejected when ``required``)."""
         values = pc.utf8_trim_whitespace(self.column(name))
-        empty = _mask(pc.equal(values, ""))
+        empty = pc.equal(values, "")
         if required:
-            self.reject(empty, name, values, f"{name} is empty; every row needs one")
-        return pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), values)
+            self.reject(_mask(empty), name, values, f"{name} is empty; every row needs one")
+        return pc.if_else(empty, pa.scalar(None, pa.string()), values)
 
     def number(self, name: str, *, bounds: tuple[float, float] | None = None) -> pa.ChunkedArray:
         """A decimal column as float64; empty is null, anything else that is not a number is rejected."""
         raw = self.column(name)
-        empty = _mask(pc.equal(pc.utf8_trim_whitespace(raw), ""))
+        trimmed = pc.utf8_trim_whitespace(raw)
+        empty = _mask(pc.equal(trimmed, ""))
         good = _mask(pc.match_substring_regex(raw, _NUMBER))
         self.reject(~empty & ~good, name, raw, f"bad number in {name}")
-        values = pc.cast(pc.if_else(pa.array(good), pc.utf8_trim_whitespace(raw), None), pa.float64())
+        values = pc.cast(pc.if_else(pa.array(good), trimmed, None), pa.float64())
         if bounds is not None:
             low, high = bounds
             outside = _mask(pc.or_(pc.less(values, low), pc.greater(values, high)))
@@ -162,12 +163,9 @@ class RowChecks:
 
     def keep(self, columns: dict[str, pa.ChunkedArray | pa.Array | pa.Scalar]) -> pa.Table:
         """The rows not rejected, as a table of ``columns`` (scalars are broadcast), with ``line``."""
-        mask = pa.array(~self.rejected)
-        n = int((~self.rejected).sum())
-        out: dict[str, pa.Array | pa.ChunkedArray] = {"line": self.table.column(LINE).filter(mask)}
+        n = self.table.num_rows
+        out: dict[str, pa.Array | pa.ChunkedArray] = {"line": self.table.column(LINE)}
         for name, value in columns.items():
-            if isinstance(value, pa.Scalar):
-                out[name] = pa.array([value.as_py()] * n, value.type)
-            else:
-                out[name] = value.filter(mask)
-        return pa.table(out)
+            out[name] = pa.repeat(value, n) if isinstance(value, pa.Scalar) else value
+        table = pa.table(out)
+        return table.filter(pa.array(~self.rejected)) if self.rejected.any() else table

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -66,9 +66,11 @@ def file_force(inp: InputData, options: ReadOptions, reported_by: pa.ChunkedArra
     if options.force:
         return options.force
     if reported_by is not None and len(reported_by):
-        counts = Counter(v for v in reported_by.to_pylist() if v)
-        if counts:
-            return force_id(counts.most_common(1)[0][0])
+        # value_counts lists values in order of first appearance: a tie goes to the first one seen
+        counts = pc.value_counts(reported_by.filter(pc.not_equal(reported_by, "")))
+        if len(counts):
+            most = int(np.argmax(counts.field("counts").to_numpy()))
+            return force_id(counts.field("values")[most].as_py())
     parsed = parse_file_name(inp.source.name)
     if parsed is not None:
         return parsed[1]

@@ -7,6 +7,8 @@ as street data with the other columns empty.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -212,8 +214,8 @@ class StopAndSearchReader:
         search_type = checks.choice("Type", SEARCH_TYPES)
         occurred = self._timestamps(checks)
         lon, lat = checks.coordinates("Longitude", "Latitude")
-        local = pc.cast(occurred, pa.timestamp("s", tz="Europe/London"))
-        month = pc.cast(pc.strptime(pc.strftime(local, format="%Y-%m-01"), "%Y-%m-%d", "s"), pa.date32())
+        local = pc.local_timestamp(pc.cast(occurred, pa.timestamp("s", tz="Europe/London")))  # London wall time
+        month = pc.cast(pc.floor_temporal(local, unit="month"), pa.date32())
         rows = checks.keep(
             {
                 "force": pa.scalar(force),
@@ -249,8 +251,32 @@ class StopAndSearchReader:
             "bad date in Date (expected ISO 8601, e.g. 2024-01-31T23:00:00+00:00)",
         )
         text = pc.if_else(good, raw, "1970-01-01T00:00:00+00:00")
-        text = pc.replace_substring_regex(text, r"\.\d+", "")
-        text = pc.replace_substring_regex(text, r"Z$", "+00:00")
-        text = pc.replace_substring_regex(text, r"T(\d{2}:\d{2}:\d{2})$", "T\\1+00:00")
-        text = pc.replace_substring_regex(text, r"([+-]\d{2}):(\d{2})$", "\\1\\2")
-        return pc.strptime(text, "%Y-%m-%dT%H:%M:%S%z", "s")
+        # Every text now matches _ISO_TIME: 19 characters of date and time, then an optional fraction
+        # and zone. A file holds a handful of distinct tails ("+00:00", "+01:00"): each is normalised
+        # once, through the dictionary, rather than every row through a chain of regex passes.
+        tails = pc.dictionary_encode(pc.utf8_slice_codeunits(text, 19)).combine_chunks()
+        zones = pa.array([_utc_offset(tail) for tail in tails.dictionary.to_pylist()], pa.string())
+        stamp = pc.utf8_slice_codeunits(text, 0, 19)
+        joined = pc.binary_join_element_wise(stamp, zones.take(tails.indices), "")
+        # a date-time is real only if it parses and prints back the same (30 February would roll on to
+        # 1 March; month 13, hour 25 or a zone of +99:99 do not parse): such a row is rejected, not moved
+        naive = pc.strptime(stamp, "%Y-%m-%dT%H:%M:%S", "s", error_is_null=True)
+        same = pc.fill_null(pc.equal(pc.strftime(naive, format="%Y-%m-%dT%H:%M:%S"), stamp), False)
+        parsed = pc.strptime(joined, "%Y-%m-%dT%H:%M:%S%z", "s", error_is_null=True)
+        real = pc.and_(same, pc.is_valid(parsed))
+        checks.reject(
+            ~real.to_numpy(zero_copy_only=False),
+            "Date",
+            raw,
+            "impossible date or time in Date (e.g. 30 February, month 13, hour 25, or a bad time zone)",
+        )
+        return parsed
+
+
+def _utc_offset(tail: str) -> str:
+    """The zone of an ISO 8601 time's tail after the seconds (``.123Z``, ``+01:00``, empty) as ``+hhmm``.
+
+    The fraction of a second is dropped; no zone and ``Z`` are UTC.
+    """
+    zone = re.sub(r"^\.\d+", "", tail)
+    return "+0000" if zone in ("", "Z") else zone.replace(":", "")
