@@ -103,9 +103,7 @@ def build(corpus: Path, out: Path) -> None:
     lsoa["features"] = [
         f for f in lsoa["features"] if any(f["properties"]["LSOA21NM"].startswith(b + " ") for b in BOROUGHS)
     ]
-    (out / "boundaries" / "lsoa_2021_four_boroughs.geojson").write_text(
-        json.dumps(lsoa, separators=(",", ":"))
-    )
+    (out / "boundaries" / "lsoa_2021_four_boroughs.geojson").write_text(json.dumps(lsoa, separators=(",", ":")))
 
     lookups = corpus / "lookups"
     for name in (
@@ -119,9 +117,7 @@ def build(corpus: Path, out: Path) -> None:
         out / "population/GLA_Borough-MYE-1981-2015.csv.gz",
         read_lines(population / "GLA_Borough-MYE-1981-2015.csv"),
     )
-    london = filtered(
-        population / "ons_SAPE_LSOA21_population_density_mid2011-mid2022_EW.csv.gz", _london_lsoa
-    )
+    london = filtered(population / "ons_SAPE_LSOA21_population_density_mid2011-mid2022_EW.csv.gz", _london_lsoa)
     write_gz(out / "population/ons_SAPE_LSOA21_london.csv.gz", london)
 
 
