@@ -8,6 +8,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from metforward import ATTRIBUTION
@@ -36,20 +37,19 @@ COLUMNS = (
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
 
 
-def _num(value: float | None, digits: int = 2) -> str:
+def num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
-def _p(value: float | None) -> str:
+def pval(value: float | None) -> str:
     if value is None:
         return "-"
     return "<0.0001" if value < 1e-4 else f"{value:.4f}"
 
 
-def print_table(table: CompareTable) -> None:
-    """The comparison as a Rich table, with what it rests on above and the attribution below."""
+def print_context(console: Console, table: CompareTable) -> None:
+    """What a comparison rests on: source, level, periods, months present and missing, notes."""
     spec = table.spec
-    console = wide_console()
     source = spec.source + (f" ({table.kind})" if table.kind else "") + (f", force {spec.force}" if spec.force else "")
     missing = table.missing_months
     console.print(
@@ -64,6 +64,13 @@ def print_table(table: CompareTable) -> None:
     )
     for note in table.notes:
         console.print(f"[yellow]{note}[/]")
+
+
+def print_table(table: CompareTable) -> None:
+    """The comparison as a Rich table, with what it rests on above and the attribution below."""
+    spec = table.spec
+    console = wide_console()
+    print_context(console, table)
     out = Table(
         caption=(
             f"Rate ratio = after/before per month of data, exact {100 * (1 - spec.alpha):.0f}% interval and p value "
@@ -76,20 +83,82 @@ def print_table(table: CompareTable) -> None:
         out.add_column(name, justify="left" if name in {"area", "category", "verdict"} else "right")
     for r in table.rows:
         change = "-" if r.change_pct is None else f"{r.change_pct:+.1f}%"
-        interval = "-" if r.ci_low is None and r.ci_high is None else f"{_num(r.ci_low)} to {_num(r.ci_high)}"
+        interval = "-" if r.ci_low is None and r.ci_high is None else f"{num(r.ci_low)} to {num(r.ci_high)}"
         out.add_row(
             r.area_name,
             r.category,
             f"{r.before:,}",
             f"{r.after:,}",
             change,
-            _num(r.rate_ratio),
+            num(r.rate_ratio),
             interval,
-            _p(r.p_value),
-            _p(r.q_value),
+            pval(r.p_value),
+            pval(r.q_value),
             f"[{_STYLE[r.verdict]}]{r.verdict}[/]",
         )
     console.print(out)
+
+
+BeforeOpt = Annotated[str | None, typer.Option(help="First period, YYYY-MM:YYYY-MM.")]
+AfterOpt = Annotated[str | None, typer.Option(help="Second period, YYYY-MM:YYYY-MM.")]
+AroundOpt = Annotated[str | None, typer.Option(help="Instead of --before/--after: a month YYYY-MM to compare around.")]
+WindowOpt = Annotated[int, typer.Option(help="With --around: months on each side.")]
+LevelOpt = Annotated[str, typer.Option(help="force | borough | ward | lsoa")]
+AreaOpt = Annotated[str | None, typer.Option(help="One area: a name or GSS code (e.g. Westminster, E09000033).")]
+SourceOpt = Annotated[str, typer.Option(help="police-uk | datastore")]
+ForceOpt = Annotated[str | None, typer.Option(help="police.uk: only this force's rows (e.g. metropolitan).")]
+KindOpt = Annotated[str | None, typer.Option(help="Datastore file kind (default: the best one covering the periods).")]
+AlphaOpt = Annotated[float, typer.Option(help="Significance level for the verdict (on q values).")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON: a list of objects.")]
+
+
+def build_spec(
+    *,
+    before: str | None,
+    after: str | None,
+    around: str | None,
+    window: int,
+    level: str,
+    area: str | None,
+    source: str,
+    by: str | None,
+    force: str | None,
+    datastore_kind: str | None,
+    alpha: float,
+) -> CompareSpec:
+    """The comparison the shared options ask for; exits with status 2 and a message when they are wrong."""
+    try:
+        if around:
+            first, second = Period.around(around, window)
+        elif before and after:
+            first, second = Period.parse(before), Period.parse(after)
+        else:
+            raise CompareError("give --before and --after, or --around (with --window)")
+        return CompareSpec(
+            before=first,
+            after=second,
+            source=source,
+            level=level,
+            area=area,
+            force=force,
+            by=by or ("category" if source == "police-uk" else "major"),
+            kind=datastore_kind,
+            alpha=alpha,
+        )
+    except (CompareError, ValueError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def write_rows(rows: list[dict[str, object]], columns: tuple[str, ...], *, as_csv: bool) -> None:
+    """Rows as CSV (lists joined with "; ") or as a JSON list of objects, to standard output."""
+    if not as_csv:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(columns))
+    writer.writeheader()
+    writer.writerows({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()} for r in rows)
 
 
 def register(app: typer.Typer) -> None:
@@ -98,64 +167,43 @@ def register(app: typer.Typer) -> None:
     @app.command("compare")
     def compare_command(
         ctx: typer.Context,
-        before: Annotated[str | None, typer.Option(help="First period, YYYY-MM:YYYY-MM.")] = None,
-        after: Annotated[str | None, typer.Option(help="Second period, YYYY-MM:YYYY-MM.")] = None,
-        around: Annotated[
-            str | None, typer.Option(help="Instead of --before/--after: a month YYYY-MM to compare around.")
-        ] = None,
-        window: Annotated[int, typer.Option(help="With --around: months on each side.")] = 21,
-        level: Annotated[str, typer.Option(help="force | borough | ward | lsoa")] = "borough",
-        area: Annotated[
-            str | None, typer.Option(help="One area: a name or GSS code (e.g. Westminster, E09000033).")
-        ] = None,
-        source: Annotated[str, typer.Option(help="police-uk | datastore")] = "police-uk",
+        before: BeforeOpt = None,
+        after: AfterOpt = None,
+        around: AroundOpt = None,
+        window: WindowOpt = 21,
+        level: LevelOpt = "borough",
+        area: AreaOpt = None,
+        source: SourceOpt = "police-uk",
         by: Annotated[
             str | None, typer.Option(help="Categories: police-uk 'category'; datastore 'major' or 'minor'.")
         ] = None,
-        force: Annotated[
-            str | None, typer.Option(help="police.uk: only this force's rows (e.g. metropolitan).")
-        ] = None,
-        datastore_kind: Annotated[
-            str | None, typer.Option(help="Datastore file kind (default: the best one covering the periods).")
-        ] = None,
-        alpha: Annotated[float, typer.Option(help="Significance level for the verdict (on q values).")] = 0.05,
-        as_csv: Annotated[bool, typer.Option("--csv", help="Write CSV.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Write JSON: a list of objects.")] = False,
+        force: ForceOpt = None,
+        datastore_kind: KindOpt = None,
+        alpha: AlphaOpt = 0.05,
+        as_csv: CsvOpt = False,
+        as_json: JsonOpt = False,
     ) -> None:
         """Compare counts in two periods by area and category: rate ratio, exact interval, p and q values, verdict."""
-        try:
-            if around:
-                first, second = Period.around(around, window)
-            elif before and after:
-                first, second = Period.parse(before), Period.parse(after)
-            else:
-                raise CompareError("give --before and --after, or --around (with --window)")
-            spec = CompareSpec(
-                before=first,
-                after=second,
-                source=source,
-                level=level,
-                area=area,
-                force=force,
-                by=by or ("category" if source == "police-uk" else "major"),
-                kind=datastore_kind,
-                alpha=alpha,
-            )
-        except (CompareError, ValueError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+        spec = build_spec(
+            before=before,
+            after=after,
+            around=around,
+            window=window,
+            level=level,
+            area=area,
+            source=source,
+            by=by,
+            force=force,
+            datastore_kind=datastore_kind,
+            alpha=alpha,
+        )
         try:
             with Database(ctx.obj.settings.db_path) as db:
                 table = compare(db, spec)
         except CompareError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from exc
-        if as_json:
-            typer.echo(json.dumps([r.as_dict() for r in table.rows], indent=2))
-        elif as_csv:
-            rows = [r.as_dict() for r in table.rows]
-            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(COLUMNS))
-            writer.writeheader()
-            writer.writerows(rows)
+        if as_json or as_csv:
+            write_rows([r.as_dict() for r in table.rows], COLUMNS, as_csv=as_csv)
         else:
             print_table(table)
