@@ -6,6 +6,9 @@ Every analysis reads these small tables, never the raw rows:
   2021) x area x month x crime type, with the rows that have no location (force level only) and
   ``home``: whether the force is the one that polices the area (an area's figures count only its
   own force's rows unless a force is asked for; another force's few rows there stay in its totals);
+* ``cube_places``: police.uk street-level counts by force x month x crime type x snap point (its
+  ``Location`` text, longitude and latitude, WGS84) with the point's LSOA 2021, ward and borough:
+  the "by location" cube behind hot streets, repeat locations, hot spots and near-repeat analysis;
 * ``cube_datastore``: London Datastore counts by kind x level (force, borough, ward, LSOA) x
   area x month x major x minor category.
 
@@ -60,6 +63,14 @@ CUBE_SQL: dict[str, str] = {
             *(_police_level_sql(level, code, name) for level, (code, name) in _POLICE_LEVELS.items()),
         ]
     ),
+    "cube_places": f"""
+    SELECT "force", month, crime_type AS category, location, longitude, latitude, lsoa21_code,
+           ward_code, max(ward_name) AS ward_name, borough_code, max(borough_name) AS borough_name,
+           {_HOME} AS home, count(*) AS n
+    FROM crimes_placed
+    WHERE longitude IS NOT NULL AND latitude IS NOT NULL
+    GROUP BY "force", month, crime_type, location, longitude, latitude, lsoa21_code, ward_code, borough_code,
+             {_HOME}""",
     "cube_datastore": """
     SELECT kind, level, area_code, max(area_name) AS area_name, month, major, minor, sum(count) AS n
     FROM area_counts

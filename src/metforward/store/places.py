@@ -1,0 +1,153 @@
+"""Reading the places cube and the boundaries: crimes by snap point in an area, areas' shapes.
+
+Coordinates come back as stored: longitude and latitude in WGS84 (EPSG:4326); boundaries as WKB
+in WGS84. Moving them to British National Grid is the caller's job (:mod:`metforward.analyse.geo`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from metforward.domain.areas import GSS_CODE, borough_code
+from metforward.errors import MetforwardError
+from metforward.store.cubes import ensure_cubes
+from metforward.store.database import Database
+
+#: GSS code prefixes of the levels an area can be named at.
+_PREFIX = {"E09": "borough", "E05": "ward", "E01": "lsoa", "W01": "lsoa", "W05": "ward"}
+_COLUMN = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}
+
+
+class PlaceError(MetforwardError):
+    """An area that cannot be found in the data loaded."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named area: its level (``borough``, ``ward`` or ``lsoa``), GSS code and name."""
+
+    level: str
+    code: str
+    name: str
+
+
+def resolve_place(db: Database, text: str) -> Place:
+    """The area a NAME-or-GSS-code means: a GSS code's prefix says its level; a name is tried as a
+    borough, then as a ward, then as an LSOA name (e.g. "Westminster 018A").
+
+    Needs the LSOA lookups loaded (they place every LSOA in its ward and borough).
+    """
+    wanted = text.strip()
+    if not db.scalar("SELECT count(*) FROM lsoa_places"):
+        raise PlaceError("no LSOA lookups are loaded: ingest the ONS LSOA lookups first (see `metforward ingest`)")
+    code = wanted.upper()
+    if GSS_CODE.match(code) and code[:3] in _PREFIX:
+        level = _PREFIX[code[:3]]
+        column = _COLUMN[level]
+        name_column = {"borough": "borough_name", "ward": "ward_name", "lsoa": "lsoa21_name"}[level]
+        name = db.scalar(f"SELECT max({name_column}) FROM lsoa_places WHERE {column} = ?", [code])
+        if name is None:
+            raise PlaceError(f"no {level} with code {code} in the lookups loaded")
+        return Place(level, code, str(name))
+    borough = borough_code(wanted)
+    if borough:
+        name = db.scalar("SELECT max(borough_name) FROM lsoa_places WHERE borough_code = ?", [borough])
+        if name is not None:
+            return Place("borough", borough, str(name))
+    key = re.sub(r"\s+", " ", wanted.lower())
+    for level, code_col, name_col in (
+        ("borough", "borough_code", "borough_name"),
+        ("ward", "ward_code", "ward_name"),
+        ("lsoa", "lsoa21_code", "lsoa21_name"),
+    ):
+        found = db.execute(
+            f"SELECT DISTINCT {code_col}, {name_col}, borough_name FROM lsoa_places "
+            f"WHERE lower({name_col}) = ? AND borough_code LIKE 'E09%' ORDER BY 1",
+            [key],
+        )
+        if len(found) == 1:
+            return Place(level, str(found[0][0]), str(found[0][1]))
+        if len(found) > 1:
+            options = ", ".join(f"{c} ({b})" for c, _, b in found)
+            raise PlaceError(f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {options}")
+    raise PlaceError(f"no borough, ward or LSOA called {text!r} in the lookups loaded (give a name or a GSS code)")
+
+
+def place_counts(
+    db: Database,
+    place: Place,
+    *,
+    first: dt.date,
+    last: dt.date,
+    categories: list[str] | None = None,
+    force: str | None = None,
+) -> pa.Table:
+    """Crimes by snap point in ``place`` from ``first`` to ``last`` (months, inclusive).
+
+    Columns: ``force, month, category, location, longitude, latitude, lsoa21_code, ward_code,
+    ward_name, n``. Only rows with a location (a snap point) are here. Without ``force``, only the
+    rows of the force that polices the area count (the rule of the count cubes).
+    """
+    ensure_cubes(db)
+    where = [f"{_COLUMN[place.level]} = ?", "month BETWEEN ? AND ?"]
+    params: list[object] = [place.code, first, last]
+    if force:
+        where.append('"force" = ?')
+        params.append(force)
+    else:
+        where.append("home")
+    if categories:
+        where.append(f"category IN ({', '.join('?' for _ in categories)})")
+        params.extend(categories)
+    return db.arrow(
+        f"""SELECT "force", month, category, location, longitude, latitude, lsoa21_code, ward_code, ward_name, n
+        FROM cube_places WHERE {" AND ".join(where)}
+        ORDER BY month, location, longitude, latitude, category""",
+        params,
+    )
+
+
+def lsoas_of(db: Database, place: Place) -> list[tuple[str, str]]:
+    """Every LSOA 2021 in ``place`` with its name (crimes or not), from the lookups."""
+    rows = db.execute(
+        f"SELECT DISTINCT lsoa21_code, lsoa21_name FROM lsoa_places WHERE {_COLUMN[place.level]} = ? ORDER BY 1",
+        [place.code],
+    )
+    return [(str(c), str(n)) for c, n in rows]
+
+
+def area_shapes(db: Database, level: str, codes: list[str] | None = None) -> dict[str, tuple[str, bytes]]:
+    """Boundaries of ``level`` (``borough``, ``ward`` or ``lsoa``): code -> (name, WKB in WGS84).
+
+    The newest vintage loaded of each code; ``codes`` limits the answer. Empty when none are loaded.
+    """
+    where, params = ["level = ?"], [level]
+    if codes is not None:
+        if not codes:
+            return {}
+        where.append(f"code IN ({', '.join('?' for _ in codes)})")
+        params.extend(codes)
+    rows = db.execute(
+        f"""SELECT code, name, geometry FROM areas WHERE {" AND ".join(where)}
+        QUALIFY row_number() OVER (PARTITION BY code ORDER BY vintage DESC, load_id DESC) = 1""",
+        params,
+    )
+    return {str(c): (str(n or c), bytes(g)) for c, n, g in rows if g is not None}
+
+
+def months_published(
+    db: Database, *, forces: list[str], categories: list[str] | None, first: dt.date, last: dt.date
+) -> list[dt.date]:
+    """The months from ``first`` to ``last`` in which any of ``forces`` published street rows (of ``categories``)."""
+    ensure_cubes(db)
+    where = ["level = 'force'", "month BETWEEN ? AND ?", f'"force" IN ({", ".join("?" for _ in forces)})']
+    params: list[object] = [first, last, *forces]
+    if categories:
+        where.append(f"category IN ({', '.join('?' for _ in categories)})")
+        params.extend(categories)
+    rows = db.execute(f"SELECT DISTINCT month FROM cube_police WHERE {' AND '.join(where)} ORDER BY 1", params)
+    return [r[0] for r in rows]
