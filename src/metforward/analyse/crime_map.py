@@ -40,7 +40,7 @@ from metforward.analyse.poisson import bh_qvalues, compare_poisson, verdicts
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range
 from metforward.errors import MetforwardError
-from metforward.store import places
+from metforward.store import cubes, places
 from metforward.store.database import Database
 from metforward.store.places import Place
 
@@ -444,13 +444,100 @@ def events(
     return np.repeat(x, n), np.repeat(y, n), np.repeat(t, n)
 
 
+# --- area layers (choropleths) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaFigure:
+    """Crime in one LSOA or ward of a study area over a period: count, rate and harm."""
+
+    code: str
+    name: str
+    count: int
+    population: float | None
+    rate_per_1000: float | None
+    harm: float
+    shape: shapely.Geometry | None
+
+
+def area_figures(
+    db: Database,
+    place: Place,
+    period: Period,
+    *,
+    level: str = "lsoa",
+    categories: list[str] | None = None,
+    force: str | None = None,
+) -> tuple[list[AreaFigure], Coverage]:
+    """Every LSOA (or ward) of ``place`` with its crime in ``period``, zero counts included.
+
+    Rates are crimes per 1,000 residents per year (the period's count scaled to twelve months of
+    data present), from the LSOA population estimates (summed over a ward's LSOAs for wards).
+    Harm uses the ONS Crime Severity Score weights; anti-social behaviour has none. Shapes (WGS84)
+    come from the boundaries loaded, or are None.
+    """
+    if level not in ("lsoa", "ward"):
+        raise MapError(f"area layers are by 'lsoa' or 'ward', not {level!r}")
+    cov = _coverage(db, place, period, categories, force)
+    members = places.lsoa_members(db, place)
+    key = 0 if level == "lsoa" else 1
+    units: dict[str, str] = {}
+    for lsoa, lsoa_name, ward, ward_name in members:
+        code, name = (lsoa, lsoa_name) if key == 0 else (ward, ward_name)
+        if code:
+            units.setdefault(code, name or code)
+    people_lsoa = cubes_population(db, period.last.year)
+    people: dict[str, float] = defaultdict(float)
+    for lsoa, _, ward, _ in members:
+        unit = lsoa if key == 0 else ward
+        if unit and lsoa in people_lsoa:
+            people[unit] += people_lsoa[lsoa]
+    weights = {k: w.weight for k, w in load_weights("ons-css", "police-uk").items()}
+    counts: dict[str, int] = defaultdict(int)
+    harm: dict[str, float] = defaultdict(float)
+    data = places.place_counts(
+        db, place, first=period.first, last=period.last, categories=categories, force=force
+    ).to_pydict()
+    column = "lsoa21_code" if key == 0 else "ward_code"
+    for code, category, n in zip(data[column], data["category"], data["n"], strict=True):
+        if code in units:
+            counts[code] += int(n)
+            harm[code] += weights.get(category, 0.0) * int(n)
+    shapes = places.area_shapes(db, level, list(units))
+    months = len(cov.present)
+    out = []
+    for code, name in sorted(units.items()):
+        pop = people.get(code)
+        rate = counts[code] / months * 12 / pop * 1000 if pop and months else None
+        shape = shapes.get(code)
+        out.append(
+            AreaFigure(
+                code=code,
+                name=name,
+                count=counts[code],
+                population=pop,
+                rate_per_1000=None if rate is None else round(rate, 3),
+                harm=round(harm[code], 1),
+                shape=shapely.from_wkb(shape[1]) if shape else None,
+            )
+        )
+    return out, cov
+
+
+def cubes_population(db: Database, year: int) -> dict[str, float]:
+    """LSOA residents from the latest estimate in or before ``year``."""
+    return cubes.population(db, level="lsoa", year=year)
+
+
 def _f(value: object) -> float | None:
     number = float(value)  # type: ignore[arg-type]
     return number if math.isfinite(number) else None
 
 
 __all__ = [
+    "AreaFigure",
     "HotSpotMap",
+    "area_figures",
     "HotStreets",
     "MapError",
     "RepeatLocation",

@@ -54,9 +54,9 @@ def main_callback(
 
 
 def _register() -> None:
-    from metforward.cli import compare, counts, exceptions, fetch, harm, ingest, status, targets
+    from metforward.cli import compare, counts, exceptions, fetch, harm, ingest, maps, status, targets
 
-    for module in (ingest, fetch, status, counts, compare, harm, targets, exceptions):
+    for module in (ingest, fetch, status, counts, compare, harm, targets, exceptions, maps):
         module.register(app)
 
 

@@ -120,6 +120,16 @@ def lsoas_of(db: Database, place: Place) -> list[tuple[str, str]]:
     return [(str(c), str(n)) for c, n in rows]
 
 
+def lsoa_members(db: Database, place: Place) -> list[tuple[str, str | None, str | None, str | None]]:
+    """Every LSOA 2021 of ``place`` with its name, ward code and ward name (best fit), from the lookups."""
+    rows = db.execute(
+        f"""SELECT DISTINCT lsoa21_code, lsoa21_name, ward_code, ward_name FROM lsoa_places
+        WHERE {_COLUMN[place.level]} = ? ORDER BY 1""",
+        [place.code],
+    )
+    return [(str(a), b, c, d) for a, b, c, d in rows]
+
+
 def area_shapes(db: Database, level: str, codes: list[str] | None = None) -> dict[str, tuple[str, bytes]]:
     """Boundaries of ``level`` (``borough``, ``ward`` or ``lsoa``): code -> (name, WKB in WGS84).
 

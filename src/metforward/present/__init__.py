@@ -1,0 +1,1 @@
+"""Artefacts from results: map layers, tables, charts, reports. Never runs SQL."""
