@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse, stats
+from scipy import sparse, special
 
 from metforward.analyse.poisson import bh_qvalues
 
@@ -226,7 +226,7 @@ def getis_ord_star(y: ArrayLike, w: sparse.csr_array, *, permutations: int = 0, 
         raise ValueError("Gi* needs at least two units")
     total = values.sum()
     lag = w @ values
-    cardinality = np.asarray(w.sum(axis=1)).ravel()
+    cardinality = w @ np.ones(n)  # row sums (W_i), faster than .sum(axis=1) on a sparse array
     mean = total / n
     variance_y = (values**2).sum() / n - mean**2
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -235,7 +235,7 @@ def getis_ord_star(y: ArrayLike, w: sparse.csr_array, *, permutations: int = 0, 
         variance = cardinality * (n - cardinality) / (n - 1) / n**2 * variance_y / mean**2
         z = (g - expected) / np.sqrt(variance)
     z = np.where(np.isfinite(z), z, np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = 2 * special.ndtr(-np.abs(z))  # the normal upper tail, as stats.norm.sf computes it
     p_sim = None
     if permutations:
         p_sim = np.minimum(1.0, 2 * _directed_pseudo_p(values, w, lag, permutations, seed))
