@@ -58,6 +58,7 @@ def _register() -> None:
 
     for module in (ingest, fetch, status, counts, compare, harm, targets, exceptions, maps):
         module.register(app)
+    maps.register_near_repeat(app)
 
 
 _register()
