@@ -178,3 +178,18 @@ def test_unknown_area_and_bad_period_say_what_to_do(sample_db: str) -> None:
     assert out.exit_code == 1 and "no borough, ward or LSOA called 'Atlantis'" in out.output
     out = runner.invoke(app, ["--db", sample_db, "hotstreets", "--area", "Westminster", "--period", "2024-13"])
     assert out.exit_code == 2
+
+
+def test_near_repeat_on_the_sample_says_it_works_in_months(sample_db: str) -> None:
+    args = ["--db", sample_db, "near-repeat", "--area", "Westminster", "--period", "2024-01:2024-12"]
+    out = runner.invoke(app, [*args, "--permutations", "99", "--seed", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["time_unit"] == "month" and "months, not days" in data["note"]
+    assert data["events"] == 3004 and data["pairs"] == 3004 * 3003 // 2
+    assert sum(c["observed"] for c in data["cells"]) == data["pairs"]
+    assert {c["time_band"] for c in data["cells"]} >= {"same month", "1 month"}
+    again = runner.invoke(app, [*args, "--permutations", "99", "--seed", "3", "--json"])
+    assert again.stdout == out.stdout
+    table = runner.invoke(app, [*args, "--permutations", "99"])
+    assert table.exit_code == 0 and "same location" in table.stdout and "Open Government Licence" in table.stdout
