@@ -193,3 +193,13 @@ def test_near_repeat_on_the_sample_says_it_works_in_months(sample_db: str) -> No
     assert again.stdout == out.stdout
     table = runner.invoke(app, [*args, "--permutations", "99"])
     assert table.exit_code == 0 and "same location" in table.stdout and "Open Government Licence" in table.stdout
+
+
+def test_repeats_end_by_default_at_the_last_month_of_the_areas_force(sample_db: str) -> None:
+    # the sample's City rows run to 2024-12, as do the Met's: ask with and without --end and compare
+    default = runner.invoke(app, ["--db", sample_db, "repeats", "--area", "City of London", "--json"])
+    explicit = runner.invoke(
+        app, ["--db", sample_db, "repeats", "--area", "City of London", "--end", "2024-12", "--json"]
+    )
+    assert default.exit_code == 0, default.output
+    assert default.stdout == explicit.stdout and json.loads(default.stdout)

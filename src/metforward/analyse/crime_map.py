@@ -63,6 +63,19 @@ def _borough_of(db: Database, place: Place) -> str | None:
     return str(value) if value else None
 
 
+def latest_month(
+    db: Database, place: Place, *, categories: list[str] | None = None, force: str | None = None
+) -> dt.date | None:
+    """The last month in which the force behind ``place`` (or ``force``) published street rows (of ``categories``)."""
+    forces = _forces(db, place, force)
+    if not forces:
+        return None
+    months = places.months_published(
+        db, forces=forces, categories=categories, first=dt.date(1900, 1, 1), last=dt.date(2999, 12, 1)
+    )
+    return months[-1] if months else None
+
+
 @dataclass(frozen=True)
 class Coverage:
     """Which months of a period have data from the force behind an area."""

@@ -159,7 +159,9 @@ def register(app: typer.Typer) -> None:
     def repeats_command(
         ctx: typer.Context,
         area: AreaArg,
-        end: Annotated[str | None, typer.Option(help="Last month YYYY-MM (default: the latest loaded).")] = None,
+        end: Annotated[
+            str | None, typer.Option(help="Last month YYYY-MM (default: the latest the area's force published).")
+        ] = None,
         months: Annotated[int, typer.Option(help="Months to look back over (n).")] = 6,
         min_months: Annotated[int, typer.Option(help="Months with crime needed (k).")] = 3,
         category: CategoryOpt = None,
@@ -169,7 +171,7 @@ def register(app: typer.Typer) -> None:
         """Repeat locations: snap points with crime in at least k of the last n months."""
         db, place = _open(ctx, area)
         try:
-            last = parse_month(end) if end else db.scalar("SELECT max(month) FROM crimes")
+            last = parse_month(end) if end else crime_map.latest_month(db, place, categories=category, force=force)
             if last is None:
                 raise crime_map.MapError("no police.uk street data is loaded")
             found, cov = crime_map.repeat_locations(
