@@ -20,6 +20,7 @@ from metforward.analyse.poisson import (
     bh_qvalues,
     binom_test_two_sided,
     compare_poisson,
+    judge_table,
     sqrt_z,
     verdicts,
 )
@@ -242,3 +243,12 @@ def test_verdicts() -> None:
     assert verdicts(ratio, q) == [UP, DOWN, CANT_TELL, UP, DOWN, CANT_TELL, CANT_TELL, CANT_TELL]
     assert verdicts([1.5], [0.04], alpha=0.01) == [CANT_TELL]
     assert verdicts([1.5], [0.05]) == [CANT_TELL]  # significant means q < alpha, strictly
+
+
+def test_judge_table_leaves_rows_without_exposure_out_of_the_q_values() -> None:
+    rows = judge_table([100, 40, 7], [160, 45, 9], [12, 12, 0], [12, 12, 12], alpha=0.05)
+    alone = judge_table([100, 40], [160, 45], [12, 12], [12, 12], alpha=0.05)
+    assert rows[:2] == alone  # the row with no months before changes nothing for the others
+    assert rows[2][6] == CANT_TELL and all(np.isnan(v) for v in rows[2][:6])
+    assert rows[0][6] == UP and rows[0][5] == pytest.approx(bh_qvalues([rows[0][4], rows[1][4]])[0])
+    assert judge_table([], [], [], []) == []

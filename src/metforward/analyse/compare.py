@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from metforward.analyse.poisson import bh_qvalues, compare_poisson, verdicts
+from metforward.analyse.poisson import judge_table
 from metforward.domain.areas import GSS_CODE, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
@@ -238,29 +238,7 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
     t_before, t_after = _exposures(db, spec, raw, present_before, present_after)
     if len(raw) and (t_before == 0).any() | (t_after == 0).any():
         notes.append('rows whose force published the category in only one period: "can\'t tell" (no exposure)')
-    if present_before and present_after and len(raw):
-        live = (t_before > 0) & (t_after > 0)
-        result = compare_poisson(
-            before, after, np.where(live, t_before, 1.0), np.where(live, t_after, 1.0), confidence=1 - spec.alpha
-        )
-        for name in ("change_pct", "rate_ratio", "ci_low", "ci_high", "p_value"):
-            getattr(result, name)[~live] = np.nan
-        q = bh_qvalues(result.p_value)
-        verdict = verdicts(result.rate_ratio, q, spec.alpha)
-        stats = list(
-            zip(
-                result.change_pct,
-                result.rate_ratio,
-                result.ci_low,
-                result.ci_high,
-                result.p_value,
-                q,
-                verdict,
-                strict=True,
-            )
-        )
-    else:
-        stats = [(math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, "can't tell")] * len(raw)
+    stats = judge_table(before, after, t_before, t_after, alpha=spec.alpha)
     no_location = (
         cubes.no_location_share(
             db,

@@ -36,7 +36,7 @@ from metforward.analyse.compare import Period
 from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.harm import load_weights
 from metforward.analyse.hotspots import Grid, HotSpots, band_weights, classify, contiguity_weights, grid_over
-from metforward.analyse.poisson import bh_qvalues, compare_poisson, verdicts
+from metforward.analyse.poisson import judge_table
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range
 from metforward.errors import MetforwardError
@@ -199,24 +199,7 @@ def hot_streets(
         notes.append(f"{cov.missing} of the {cov.asked} months asked for have no data from the force")
     if t_prev == 0:
         notes.append(f'no data in the previous period {previous}: every change is "can\'t tell"')
-    if len(keys) and t_now and t_prev:
-        result = compare_poisson(prev, counts, np.full(len(keys), t_prev), np.full(len(keys), t_now))
-        q = bh_qvalues(result.p_value)
-        verdict = verdicts(result.rate_ratio, q, alpha)
-        stats = list(
-            zip(
-                result.change_pct,
-                result.rate_ratio,
-                result.ci_low,
-                result.ci_high,
-                result.p_value,
-                q,
-                verdict,
-                strict=True,
-            )
-        )
-    else:
-        stats = [(math.nan,) * 6 + ("can't tell",)] * len(keys)
+    stats = judge_table(prev, counts, t_prev, t_now, alpha=alpha)
     order = sorted(
         range(len(keys)),
         key=lambda i: (-(harm[i] if rank_by == "harm" else counts[i]), -counts[i], keys[i][0], keys[i][1] or ""),

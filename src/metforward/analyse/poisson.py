@@ -402,3 +402,37 @@ def verdicts(rate_ratio: ArrayLike, q_or_p: ArrayLike, alpha: float = 0.05) -> l
         (UP if r > 1 else DOWN) if (qv < alpha and r != 1 and not np.isnan(r)) else CANT_TELL
         for r, qv in zip(ratio.tolist(), qs.tolist(), strict=True)
     ]
+
+
+def judge_table(
+    before: ArrayLike,
+    after: ArrayLike,
+    exposure_before: ArrayLike,
+    exposure_after: ArrayLike,
+    *,
+    alpha: float = 0.05,
+) -> list[tuple[float, float, float, float, float, float, str]]:
+    """Every row of a comparison table judged: ``(change_pct, rate_ratio, ci_low, ci_high, p, q, verdict)``.
+
+    :func:`compare_poisson` row by row with a ``1 - alpha`` interval, :func:`bh_qvalues` across the
+    rows, :func:`verdicts` at ``alpha``. A row with no exposure in either period (no months of data)
+    has no test: NaN figures and ``can't tell``, and it does not count in the q values.
+    """
+    b, a = np.asarray(before), np.asarray(after)
+    tb, ta = np.broadcast_arrays(
+        np.asarray(exposure_before, dtype=np.float64), np.asarray(exposure_after, dtype=np.float64), b
+    )[:2]
+    if not b.size:
+        return []
+    live = (tb > 0) & (ta > 0)
+    result = compare_poisson(b, a, np.where(live, tb, 1.0), np.where(live, ta, 1.0), confidence=1 - alpha)
+    figures = [
+        np.where(live, getattr(result, name), np.nan)
+        for name in ("change_pct", "rate_ratio", "ci_low", "ci_high", "p_value")
+    ]
+    q = bh_qvalues(figures[4])
+    verdict = verdicts(figures[1], q, alpha)
+    return [
+        (float(pct), float(rr), float(lo), float(hi), float(p), float(qv), v)
+        for pct, rr, lo, hi, p, qv, v in zip(*figures, q, verdict, strict=True)
+    ]
