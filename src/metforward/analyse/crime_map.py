@@ -482,7 +482,7 @@ def area_figures(
         code, name = (lsoa, lsoa_name) if key == 0 else (ward, ward_name)
         if code:
             units.setdefault(code, name or code)
-    people_lsoa = cubes_population(db, period.last.year)
+    people_lsoa = cubes.population(db, level="lsoa", year=period.last.year)
     people: dict[str, float] = defaultdict(float)
     for lsoa, _, ward, _ in members:
         unit = lsoa if key == 0 else ward
@@ -518,11 +518,6 @@ def area_figures(
             )
         )
     return out, cov
-
-
-def cubes_population(db: Database, year: int) -> dict[str, float]:
-    """LSOA residents from the latest estimate in or before ``year``."""
-    return cubes.population(db, level="lsoa", year=year)
 
 
 def _f(value: object) -> float | None:

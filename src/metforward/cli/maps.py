@@ -13,6 +13,7 @@ from rich.table import Table
 from metforward import ATTRIBUTION
 from metforward.analyse import crime_map
 from metforward.analyse.compare import CompareError, Period
+from metforward.analyse.near_repeat import knox_test
 from metforward.cli.compare import num, pval
 from metforward.cli.status import wide_console
 from metforward.domain.periods import parse_month
@@ -335,8 +336,6 @@ def register_near_repeat(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Knox near-repeat test (Near Repeat Calculator bands) on the crimes of an area, at month resolution."""
-        from metforward.analyse.near_repeat import knox_test
-
         spell = _period(period)
         db, place = _open(ctx, area)
         types = category or ["Burglary"]
