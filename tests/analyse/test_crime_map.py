@@ -186,6 +186,7 @@ def test_near_repeat_on_the_sample_says_it_works_in_months(sample_db: str) -> No
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["time_unit"] == "month" and "months, not days" in data["note"]
+    assert (data["months_with_data"], data["months_asked"]) == (12, 12)
     assert data["events"] == 3004 and data["pairs"] == 3004 * 3003 // 2
     assert sum(c["observed"] for c in data["cells"]) == data["pairs"]
     assert {c["time_band"] for c in data["cells"]} >= {"same month", "1 month"}

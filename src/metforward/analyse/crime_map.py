@@ -89,7 +89,10 @@ class Coverage:
         return self.asked - len(self.present)
 
 
-def _coverage(db: Database, place: Place, period: Period, categories: list[str] | None, force: str | None) -> Coverage:
+def coverage_of(
+    db: Database, place: Place, period: Period, categories: list[str] | None, force: str | None
+) -> Coverage:
+    """The months of ``period`` in which the force behind ``place`` (or ``force``) published street rows."""
     forces = _forces(db, place, force)
     present = (
         places.months_published(db, forces=forces, categories=categories, first=period.first, last=period.last)
@@ -169,7 +172,10 @@ def hot_streets(
         raise MapError(f"rank by 'count' or 'harm', not {rank_by!r}")
     previous = Period(add_months(period.first, -period.months), add_months(period.first, -1))
     rows = places.place_counts(db, place, first=previous.first, last=period.last, categories=categories, force=force)
-    cov, prev_cov = _coverage(db, place, period, categories, force), _coverage(db, place, previous, categories, force)
+    cov, prev_cov = (
+        coverage_of(db, place, period, categories, force),
+        coverage_of(db, place, previous, categories, force),
+    )
     weights = {k: w.weight for k, w in load_weights("ons-css", "police-uk").items()}
     now: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     before: dict[tuple[str, str | None], int] = defaultdict(int)
@@ -310,7 +316,7 @@ def repeat_locations(
         if len(p.months) >= min_months
     ]
     out.sort(key=lambda r: (-len(r.months), -r.count, r.location, r.longitude, r.latitude))
-    return out, _coverage(db, place, period, categories, force)
+    return out, coverage_of(db, place, period, categories, force)
 
 
 # --- hot spots --------------------------------------------------------------------------------------
@@ -355,7 +361,7 @@ def hot_spots(
     distance-band weights (default: queen). LSOAs: every LSOA 2021 of the area, queen contiguity.
     """
     rows = places.place_counts(db, place, first=period.first, last=period.last, categories=categories, force=force)
-    cov = _coverage(db, place, period, categories, force)
+    cov = coverage_of(db, place, period, categories, force)
     data = rows.to_pydict()
     notes = []
     if units == "grid":
@@ -474,7 +480,7 @@ def area_figures(
     """
     if level not in ("lsoa", "ward"):
         raise MapError(f"area layers are by 'lsoa' or 'ward', not {level!r}")
-    cov = _coverage(db, place, period, categories, force)
+    cov = coverage_of(db, place, period, categories, force)
     members = places.lsoa_members(db, place)
     key = 0 if level == "lsoa" else 1
     units: dict[str, str] = {}

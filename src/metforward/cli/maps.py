@@ -251,6 +251,7 @@ def register(app: typer.Typer) -> None:
             f"{int(result.result.counts.sum()):,} crimes; [red]{classes.count('hot')} hot[/], "
             f"[blue]{classes.count('cold')} cold[/] at FDR {alpha}"
             + (f" ({permutations} permutations, seed {seed})" if permutations else " (analytical z)")
+            + f"; {len(result.coverage.present)} of {result.coverage.asked} months have data"
         )
         for note in result.notes:
             console.print(f"[yellow]{note}[/]")
@@ -341,6 +342,7 @@ def register_near_repeat(app: typer.Typer) -> None:
         types = category or ["Burglary"]
         try:
             x, y, t = crime_map.events(db, place, spell, categories=types, force=force)
+            cov = crime_map.coverage_of(db, place, spell, types, force)
             if len(x) < 2:
                 raise crime_map.MapError(f"fewer than two {', '.join(types)} crimes with a location in {place.name}")
             result = knox_test(
@@ -375,6 +377,8 @@ def register_near_repeat(app: typer.Typer) -> None:
                 "permutations": result.permutations,
                 "seed": result.seed,
                 "time_unit": result.time_unit,
+                "months_with_data": len(cov.present),
+                "months_asked": cov.asked,
                 "note": caveat,
                 "cells": result.cells(),
             }
@@ -383,7 +387,7 @@ def register_near_repeat(app: typer.Typer) -> None:
         console = wide_console()
         console.print(
             f"[bold]{place.name}[/], {spell}, {', '.join(types)}: {result.n_events:,} crimes, {result.n_pairs:,} pairs, "
-            f"{result.permutations} permutations (seed {result.seed})"
+            f"{result.permutations} permutations (seed {result.seed}); {len(cov.present)} of {cov.asked} months have data"
         )
         console.print(f"[yellow]{caveat}[/]")
         out = Table(
