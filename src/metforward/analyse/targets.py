@@ -34,6 +34,7 @@ import numpy as np
 from metforward.analyse.compare import Period
 from metforward.analyse.poisson import compare_poisson
 from metforward.analyse.proportions import newcombe_difference, wilson
+from metforward.analyse.target_sources import SOURCES, measure_source
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.errors import MetforwardError
 from metforward.store import cubes
@@ -79,6 +80,7 @@ class Target:
     period: Period | None = None
     measure: Measure | None = None
     observed: dict[str, Any] | None = None
+    source_spec: dict[str, Any] | None = None  # level/rate/gap: a store-backed measure instead of `observed`
 
 
 @dataclass(frozen=True)
@@ -179,10 +181,13 @@ def _target(raw: object, where: str, composites: dict[str, tuple[str, ...]], pro
     baseline = period = None
     measure = None
     observed = None
+    source_spec = None
     if kind == "reduction":
         baseline = _period(raw, "baseline", where, problems)
         period = _period(raw, "period", where, problems)
         measure = _measure(raw.get("measure"), where, composites, problems)
+    elif "measure" in raw and "observed" not in raw:
+        source_spec = _source_spec(raw["measure"], kind, where, problems)
     else:
         observed = _observed(raw.get("observed"), kind, where, problems)
     if len(problems) > before:
@@ -198,7 +203,22 @@ def _target(raw: object, where: str, composites: dict[str, tuple[str, ...]], pro
         period=period,
         measure=measure,
         observed=observed,
+        source_spec=source_spec,
     )
+
+
+def _source_spec(raw: object, kind: str, where: str, problems: list[str]) -> dict[str, Any] | None:
+    names = ", ".join(SOURCES)
+    if not isinstance(raw, dict) or not isinstance(raw.get("source"), str):
+        problems.append(f"{where}: 'measure' of a {kind} target must give 'source' ({names})")
+        return None
+    source = measure_source(raw["source"])
+    if source is None:
+        problems.append(f"{where}: measure.source must be one of {names} for a {kind} target, not {raw['source']!r}")
+        return None
+    found = source.check(raw, kind)
+    problems.extend(f"{where}: measure: {problem}" for problem in found)
+    return None if found else dict(raw)
 
 
 def _period(raw: dict[str, Any], key: str, where: str, problems: list[str]) -> Period | None:
@@ -298,6 +318,8 @@ def _check(db: Database, target: Target, confidence: float) -> TargetResult:
     sign = "at most" if target.direction == "at_most" else "at least"
     if target.type == "reduction":
         return _check_reduction(db, target, confidence, sign)
+    if target.source_spec is not None:
+        return _check_source(db, target, confidence, sign)
     assert target.observed is not None
     unit = "points" if target.type == "gap" else "%"
     if "estimate" in target.observed:
@@ -331,6 +353,46 @@ def _check(db: Database, target: Target, confidence: float) -> TargetResult:
         round(margin, 3),
         verdict,
         basis,
+    )
+
+
+def _check_source(db: Database, target: Target, confidence: float, sign: str) -> TargetResult:
+    """A level, rate or gap target whose figure comes from the store (see :mod:`target_sources`)."""
+    assert target.source_spec is not None
+    source = measure_source(str(target.source_spec["source"]))
+    assert source is not None
+    area = "London" if target.area == "London" else borough_code(target.area)
+    assert area is not None
+    seen = source.observe(db, target.source_spec, area, target.type, confidence)
+    unit = seen.unit or ("points" if target.type == "gap" else "%")
+    goal = f"{sign} {target.threshold:g}"
+    if seen.estimate is not None:
+        value, low, high = seen.estimate
+    elif seen.groups is not None:
+        (sa, na), (sb, nb) = seen.groups
+        est = newcombe_difference(sa, na, sb, nb, confidence=confidence)
+        value, low, high = est.value * 100, est.low * 100, est.high * 100
+    elif seen.counts is not None:
+        est = wilson(*seen.counts, confidence=confidence)
+        value, low, high = est.value * 100, est.low * 100, est.high * 100
+    else:
+        return TargetResult(
+            target.id, target.title, target.type, target.area, unit, goal, None, None, None, None, CANT_TELL, seen.basis
+        )
+    verdict, margin = judge(value, low, high, target.direction, target.threshold)
+    return TargetResult(
+        target.id,
+        target.title,
+        target.type,
+        target.area,
+        unit,
+        goal,
+        round(value, 3),
+        round(low, 3),
+        round(high, 3),
+        round(margin, 3),
+        verdict,
+        seen.basis,
     )
 
 
