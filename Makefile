@@ -15,6 +15,7 @@ run: $(STAMP)
 	$(BIN)/metforward --db $(DB) ingest sample/
 	$(BIN)/metforward --db $(DB) status
 	$(BIN)/metforward --db $(DB) counts
+	$(BIN)/metforward --db $(DB) targets check examples/targets-2010-11.yaml
 
 test: $(STAMP) lint typecheck pytest
 

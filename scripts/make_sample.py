@@ -60,8 +60,13 @@ def in_sample_boroughs(line: str) -> bool:
 
 def build(corpus: Path, out: Path) -> None:
     """Write the whole sample."""
+    readme = out / "README.md"
+    kept = readme.read_bytes() if readme.exists() else None  # the README is written by hand: keep it
     if out.exists():
         shutil.rmtree(out)
+    if kept is not None:
+        out.mkdir(parents=True)
+        readme.write_bytes(kept)
     police = corpus / "policeuk"
     for month in MONTHS_CITY:
         src = police / "city-of-london/street" / month / f"{month}-city-of-london-street.csv"
@@ -119,6 +124,47 @@ def build(corpus: Path, out: Path) -> None:
     )
     london = filtered(population / "ons_SAPE_LSOA21_population_density_mid2011-mid2022_EW.csv.gz", _london_lsoa)
     write_gz(out / "population/ons_SAPE_LSOA21_london.csv.gz", london)
+    census_ethnic_group(corpus, out)
+    workforce_sample(corpus, out)
+    survey_sample(corpus, out)
+    dashboard_sample(corpus, out)
+
+
+def dashboard_sample(corpus: Path, out: Path) -> None:
+    """The MPS Monthly Crime Dashboard: the borough rows of both extracts (the SNT rows are left out).
+
+    Named by their months so that the newer refresh (knife crime to 2026-02) sorts, and so loads,
+    after the older, fuller one: for the months both hold, the file loaded last wins.
+    """
+    for name, months in (
+        ("fenneh_monthly-crime-dashboard_fuller_2021-08_2025-07.csv.gz", "2021-08_2025-07"),
+        ("fenneh_monthly-crime-dashboard.csv.gz", "2022-03_2026-02"),
+    ):
+        rows = filtered(corpus / "datastore" / name, lambda line: line.split(",", 2)[1] == "Borough")
+        write_gz(out / "datastore" / f"MPS_monthly_crime_dashboard_{months}_boroughs.csv.gz", rows)
+
+
+def survey_sample(corpus: Path, out: Path) -> None:
+    """The MOPAC Public Attitude Survey files, whole, gzipped (bytes otherwise unchanged)."""
+    for src in sorted((corpus / "survey").glob("*.csv")):
+        write_gz(out / "survey" / (src.name + ".gz"), read_lines(src))
+
+
+def workforce_sample(corpus: Path, out: Path) -> None:
+    """MOPAC monthly police strength and the Home Office workforce extract (DERIVED), whole, gzipped."""
+    for name in (
+        "MOPAC_Police_Force_Strength_monthly.csv",
+        "DERIVED_homeoffice_workforce_Met_London_extract_2014-2019.csv",
+    ):
+        write_gz(out / "workforce" / (name + ".gz"), read_lines(corpus / "workforce" / name))
+
+
+def census_ethnic_group(corpus: Path, out: Path) -> None:
+    """Census 2021 ethnic group (8 categories) by upper-tier local authority: the London boroughs' rows."""
+    src = corpus / "census/census2021_TS021_ethnic_group_8cat_by_UTLA_EW_ons_custom.csv"
+    write_gz(
+        out / "population/census2021_TS021_ethnic_group_london.csv.gz", filtered(src, lambda line: line[:3] == "E09")
+    )
 
 
 def _london_lsoa(line: str) -> bool:

@@ -87,7 +87,7 @@ def test_a_composite_names_its_members() -> None:
 
 def test_the_example_runs_on_the_sample(tmp_path: Path, sample: Path) -> None:
     db = str(tmp_path / "t.duckdb")
-    assert runner.invoke(app, ["--db", db, "ingest", str(sample / "datastore")]).exit_code == 0
+    assert runner.invoke(app, ["--db", db, "ingest", str(sample)]).exit_code == 0
     result = runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["id"]: r for r in json.loads(result.stdout)}
@@ -97,16 +97,49 @@ def test_the_example_runs_on_the_sample(tmp_path: Path, sample: Path) -> None:
         "burglary-westminster",
         "satisfaction-gap",
         "informed-local",
+        "trust-london",
+        "fair-treatment-gap-pas",
         "knife-sdr-westminster",
         "knife-sdr-london",
+        "burglary-sdr-westminster",
+        "sns-arrest-rate-london",
+        "sns-find-rate-westminster",
+        "sns-disproportionality-black-london",
+        "specials-2012",
+        "specials-2015",
+        "officers-2015-16",
     }
     for r in rows.values():
         assert r["verdict"] in (ACHIEVED, MISSED, CANT_TELL)
-        assert r["ci_low"] <= r["observed"] <= r["ci_high"]
+        if r["observed"] is not None:
+            assert r["ci_low"] <= r["observed"] <= r["ci_high"]
+        assert "cannot compute" not in r["basis"], r
     assert rows["satisfaction-gap"]["verdict"] == CANT_TELL  # 5.2 (3.3 to 7.1) straddles 3.8
+    # the store-backed figures equal the counts the file used to quote by hand
+    assert rows["knife-sdr-westminster"]["observed"] == pytest.approx(100 * 78 / 823, abs=1e-3)
     assert rows["knife-sdr-westminster"]["verdict"] == MISSED  # 78/823 = 9.5%, far below 15%
+    assert rows["knife-sdr-london"]["observed"] == pytest.approx(100 * 1985 / 13135, abs=1e-3)
     assert rows["informed-local"]["observed"] == pytest.approx(100 * 517 / 1046, abs=1e-3)
+    # one of each source has a verdict other than can't tell
+    assert rows["burglary-sdr-westminster"]["verdict"] == MISSED
+    assert rows["sns-disproportionality-black-london"]["verdict"] == MISSED
+    assert rows["sns-find-rate-westminster"]["verdict"] == CANT_TELL
+    assert rows["trust-london"]["verdict"] == ACHIEVED
+    assert rows["fair-treatment-gap-pas"]["verdict"] == MISSED
+    assert rows["specials-2015"]["observed"] == 3659 and rows["specials-2015"]["verdict"] == MISSED
+    assert rows["specials-2012"]["verdict"] == CANT_TELL
     assert "no counts found" not in rows["sac-london"]["basis"]
+
+
+def test_a_store_measure_without_its_data_is_cant_tell(tmp_path: Path, sample: Path) -> None:
+    db = str(tmp_path / "t.duckdb")
+    assert runner.invoke(app, ["--db", db, "ingest", str(sample / "datastore")]).exit_code == 0
+    result = runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    assert rows["burglary-sdr-westminster"]["verdict"] == CANT_TELL
+    assert "no LSOA lookups are loaded" in rows["burglary-sdr-westminster"]["basis"]
+    assert rows["knife-sdr-westminster"]["verdict"] == MISSED  # the dashboard is in sample/datastore
 
 
 def test_the_sac_count_equals_an_independent_sum_of_the_file(tmp_path: Path, sample: Path) -> None:

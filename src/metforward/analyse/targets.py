@@ -34,7 +34,7 @@ import numpy as np
 from metforward.analyse.compare import Period
 from metforward.analyse.poisson import compare_poisson
 from metforward.analyse.proportions import newcombe_difference, wilson
-from metforward.analyse.target_sources import SOURCES, measure_source
+from metforward.analyse.target_sources import SOURCES, Observation, measure_source
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.errors import MetforwardError
 from metforward.store import cubes
@@ -363,7 +363,10 @@ def _check_source(db: Database, target: Target, confidence: float, sign: str) ->
     assert source is not None
     area = "London" if target.area == "London" else borough_code(target.area)
     assert area is not None
-    seen = source.observe(db, target.source_spec, area, target.type, confidence)
+    try:
+        seen = source.observe(db, target.source_spec, area, target.type, confidence)
+    except MetforwardError as exc:  # e.g. the data the measure needs is not loaded: say so, judge the rest
+        seen = Observation(basis=f"cannot compute from the store: {exc}")
     unit = seen.unit or ("points" if target.type == "gap" else "%")
     goal = f"{sign} {target.threshold:g}"
     if seen.estimate is not None:

@@ -54,9 +54,37 @@ def main_callback(
 
 
 def _register() -> None:
-    from metforward.cli import compare, counts, exceptions, fetch, harm, ingest, maps, status, targets
+    from metforward.cli import (
+        compare,
+        confidence,
+        counts,
+        exceptions,
+        fetch,
+        harm,
+        indicators,
+        ingest,
+        maps,
+        outcomes,
+        searches,
+        status,
+        targets,
+    )
 
-    for module in (ingest, fetch, status, counts, compare, harm, targets, exceptions, maps):
+    for module in (
+        ingest,
+        fetch,
+        status,
+        counts,
+        compare,
+        harm,
+        targets,
+        exceptions,
+        maps,
+        indicators,
+        confidence,
+        outcomes,
+        searches,
+    ):
         module.register(app)
     maps.register_near_repeat(app)
 

@@ -169,8 +169,8 @@ def after_ingest(db: Database, summary: IngestSummary) -> None:
     kinds = {f.kind for f in summary.files if f.error is None}
     if kinds & {"boundaries", "stop-and-search"}:
         with db.transaction():
-            placed = place_searches(db)
-        logger.info("placed %d stop-and-search rows in LSOAs", placed)
+            placed = place_searches(db, again="boundaries" in kinds)  # new boundaries: place every search afresh
+        logger.info("made %d placements of stop-and-search rows in boroughs, wards and LSOAs", placed)
 
 
 def ingest_paths(

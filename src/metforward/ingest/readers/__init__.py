@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
+from metforward.ingest.readers.census import CensusEthnicGroupReader
+from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
+from metforward.ingest.readers.indicators import HomeOfficeWorkforceReader, MopacStrengthReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
@@ -17,6 +20,13 @@ from metforward.ingest.readers.reference import (
     LsoaPopulationReader,
     WardLookupReader,
 )
+from metforward.ingest.readers.survey import (
+    InformedCountsReader,
+    LondonTrustReader,
+    NeighbourhoodReader,
+    PasDashboardReader,
+    PublicPerceptionReader,
+)
 
 #: Readers of CSV formats, tried in order against the header.
 CSV_READERS: list[Reader] = [
@@ -25,10 +35,19 @@ CSV_READERS: list[Reader] = [
     OutcomesReader(),
     StopAndSearchReader(),
     DatastoreReader(),
+    DashboardReader(),
     LsoaLookupReader(),
     WardLookupReader(),
     BoroughPopulationReader(),
     LsoaPopulationReader(),
+    MopacStrengthReader(),
+    HomeOfficeWorkforceReader(),
+    CensusEthnicGroupReader(),
+    PasDashboardReader(),
+    LondonTrustReader(),
+    PublicPerceptionReader(),
+    InformedCountsReader(),
+    NeighbourhoodReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).
