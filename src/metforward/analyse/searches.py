@@ -150,8 +150,10 @@ class Selection:
             "London (Metropolitan Police searches)" if self.place is None else f"{self.place.name} ({self.place.code})"
         )
         force = f", force {self.effective_force}" if self.effective_force and self.place is not None else ""
-        first = month_text(self.first) if self.first else "first month"
-        last = month_text(self.last) if self.last else "last month"
+        if self.first is None and self.last is None:
+            return f"{area}{force}, every month loaded"
+        first = month_text(self.first) if self.first else "the first month loaded"
+        last = month_text(self.last) if self.last else "the last month loaded"
         return f"{area}{force}, {first} to {last}"
 
 

@@ -174,9 +174,11 @@ def register(app: typer.Typer) -> None:
                 )
         else:
             keys = [k for k in (rows[0] if rows else {}) if k != "count"]
-            table = Table(caption=ATTRIBUTION, caption_justify="left")
+            table = Table()
             for name in [*keys, "count"]:
                 table.add_column(name, justify="left" if name in keys else "right")
             for r in rows:
                 table.add_row(*[_cell(r[k]) for k in keys], _cell(r["count"]))
         console.print(table)
+        if not table.caption:  # a narrow counts table: the attribution goes below it, full width
+            console.print(ATTRIBUTION)
