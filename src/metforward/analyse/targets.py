@@ -319,54 +319,46 @@ def _check(db: Database, target: Target, confidence: float) -> TargetResult:
     if target.type == "reduction":
         return _check_reduction(db, target, confidence, sign)
     if target.source_spec is not None:
-        return _check_source(db, target, confidence, sign)
-    assert target.observed is not None
-    unit = "points" if target.type == "gap" else "%"
-    if "estimate" in target.observed:
-        value, low, high = target.observed["estimate"]
-        basis = f"published estimate {value:g} ({low:g} to {high:g}); source: {target.observed['source']}"
-    elif target.type == "gap":
-        (sa, na), (sb, nb) = target.observed["a"], target.observed["b"]
-        est = newcombe_difference(sa, na, sb, nb, confidence=confidence)
-        label_a, label_b = target.observed["labels"]
-        value, low, high = est.value * 100, est.low * 100, est.high * 100
+        return _judge(target, _observe_store(db, target, confidence), confidence, sign)
+    return _judge(target, _observe_file(target, confidence), confidence, sign)
+
+
+def _observe_file(target: Target, confidence: float) -> Observation:
+    """What a target's ``observed`` mapping gives: a published estimate, counts, or two groups' counts."""
+    observed = target.observed
+    assert observed is not None
+    if "estimate" in observed:
+        value, low, high = observed["estimate"]
+        basis = f"published estimate {value:g} ({low:g} to {high:g}); source: {observed['source']}"
+        return Observation(estimate=(value, low, high), basis=basis)
+    if target.type == "gap":
+        (sa, na), (sb, nb) = observed["a"], observed["b"]
+        label_a, label_b = observed["labels"]
         basis = (
             f"{label_a} {sa:g}/{na:g} minus {label_b} {sb:g}/{nb:g}; Newcombe {confidence:.0%} interval; "
-            f"source: {target.observed['source']}"
+            f"source: {observed['source']}"
         )
-    else:
-        successes, n = target.observed["counts"]
-        est = wilson(successes, n, confidence=confidence)
-        value, low, high = est.value * 100, est.low * 100, est.high * 100
-        basis = f"{successes:g} of {n:g}; Wilson {confidence:.0%} interval; source: {target.observed['source']}"
-    verdict, margin = judge(value, low, high, target.direction, target.threshold)
-    return TargetResult(
-        target.id,
-        target.title,
-        target.type,
-        target.area,
-        unit,
-        f"{sign} {target.threshold:g}",
-        round(value, 3),
-        round(low, 3),
-        round(high, 3),
-        round(margin, 3),
-        verdict,
-        basis,
-    )
+        return Observation(groups=((sa, na), (sb, nb)), labels=(label_a, label_b), basis=basis)
+    successes, n = observed["counts"]
+    basis = f"{successes:g} of {n:g}; Wilson {confidence:.0%} interval; source: {observed['source']}"
+    return Observation(counts=(successes, n), basis=basis)
 
 
-def _check_source(db: Database, target: Target, confidence: float, sign: str) -> TargetResult:
-    """A level, rate or gap target whose figure comes from the store (see :mod:`target_sources`)."""
+def _observe_store(db: Database, target: Target, confidence: float) -> Observation:
+    """What a target's store-backed ``measure`` gives (see :mod:`target_sources`)."""
     assert target.source_spec is not None
     source = measure_source(str(target.source_spec["source"]))
     assert source is not None
     area = "London" if target.area == "London" else borough_code(target.area)
     assert area is not None
     try:
-        seen = source.observe(db, target.source_spec, area, target.type, confidence)
+        return source.observe(db, target.source_spec, area, target.type, confidence)
     except MetforwardError as exc:  # e.g. the data the measure needs is not loaded: say so, judge the rest
-        seen = Observation(basis=f"cannot compute from the store: {exc}")
+        return Observation(basis=f"cannot compute from the store: {exc}")
+
+
+def _judge(target: Target, seen: Observation, confidence: float, sign: str) -> TargetResult:
+    """The verdict on an observation: Wilson for counts, Newcombe for two groups, or the estimate's own interval."""
     unit = seen.unit or ("points" if target.type == "gap" else "%")
     goal = f"{sign} {target.threshold:g}"
     if seen.estimate is not None:
