@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 DB ?= metforward.duckdb
 # Debian packages needed beyond Python's own wheels (GDAL and PROJ come inside the wheels).
 SYSTEM_PACKAGES := python3-venv python3-pip
+REPORT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck pytest system clean sample
@@ -28,17 +29,21 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-# Install the Debian packages only when this Python cannot make a virtual environment.
+# Install the Debian packages that are missing: venv/pip when this Python cannot make a virtual
+# environment, and what WeasyPrint (PDF reports) and the report tests (pdftoppm, pdftotext) need.
 system:
-	@if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then \
-		echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	@missing=""; \
+	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$(SYSTEM_PACKAGES)"; fi; \
+	for p in $(REPORT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
 $(BIN)/python: | system
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+$(STAMP): pyproject.toml constraints.txt | system $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
