@@ -106,6 +106,10 @@ def test_every_sample_search_is_in_exactly_one_borough_or_counted_outside(store:
         f"E090000{i}" for i in range(10, 34)
     }
     assert hackney == next(r["count"] for r in boroughs if r["borough_code"] == "E09000012")
+    # `metforward status` counts the same searches as not placed
+    status = json.loads(runner.invoke(app, ["--db", store, "status", "--json"]).stdout)
+    months = [m for m in status["police_uk"] if m["kind"] == "stop-and-search"]
+    assert sum(round(m["no_lsoa_share"] * m["rows"]) for m in months) == unplaced
 
 
 @pytest.mark.corpus

@@ -44,8 +44,24 @@ def print_status(db: Database, console: Console) -> None:
     if not rows:
         console.print("No police.uk data loaded yet. Try: metforward ingest PATH")
     else:
-        table = Table(title="police.uk data by source and force")
-        for name in ("kind", "force", "first", "last", "months", "missing", "rows", "rejected", "no LSOA", "no coords"):
+        table = Table(
+            title="police.uk data by source and force",
+            caption="not placed: street and outcomes rows without an LSOA code; stop-and-search rows outside every "
+            "borough boundary loaded or without coordinates (searches are placed from their coordinates)",
+            caption_justify="left",
+        )
+        for name in (
+            "kind",
+            "force",
+            "first",
+            "last",
+            "months",
+            "missing",
+            "rows",
+            "rejected",
+            "not placed",
+            "no coords",
+        ):
             table.add_column(name, justify="left" if name in {"kind", "force", "first", "last"} else "right")
         for s in all_series:
             mine = [r for r in rows if (r.kind, r.force) == (s.kind, s.force)]

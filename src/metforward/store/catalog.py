@@ -19,7 +19,8 @@ WITH data AS (
            count(*) FILTER (WHERE longitude IS NULL)
     FROM outcomes GROUP BY ALL
     UNION ALL
-    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
+    -- a search has no LSOA code of its own: "not placed" is outside every borough or without coordinates
+    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE borough_code IS NULL),
            count(*) FILTER (WHERE latitude IS NULL)
     FROM searches GROUP BY ALL
 ),
