@@ -65,6 +65,7 @@ def _register() -> None:
         ingest,
         maps,
         outcomes,
+        report,
         searches,
         status,
         targets,
@@ -84,6 +85,7 @@ def _register() -> None:
         confidence,
         outcomes,
         searches,
+        report,
     ):
         module.register(app)
     maps.register_near_repeat(app)

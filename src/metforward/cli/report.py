@@ -1,0 +1,96 @@
+"""``metforward report``: published reports (the borough Local Policing Summary) as HTML or PDF."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from metforward.analyse.reports import ReportError, resolve_borough, summary_data
+from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError
+from metforward.cli.targets import load_targets
+from metforward.domain.areas import LONDON_BOROUGHS
+from metforward.present.report import load_content, render_summary, write_pdf
+from metforward.store.database import Database
+
+DEFAULT_CONTENT = Path("content/boroughs")
+
+
+def slug(name: str) -> str:
+    """A borough name as a file name: ``Kensington and Chelsea`` -> ``kensington-and-chelsea``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def build_summary(db: Database, borough: str, year: str, targets: TargetsFile | None, targets_name: str | None,
+                  content_dir: Path, out: Path, london: dict[str, TargetResult] | None = None) -> None:  # fmt: skip
+    """Write one borough's summary to ``out`` (.html or .pdf); ``london`` keeps London targets' results."""
+    data = summary_data(db, borough, year, targets, london)
+    content = load_content(content_dir, data.borough_code, slug(data.borough_name))
+    html = render_summary(data, content, targets_name=targets_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".pdf":
+        write_pdf(html, out)
+    else:
+        out.write_text(html, encoding="utf-8")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` command group to ``app``."""
+    group = typer.Typer(help="Published reports: the borough Local Policing Summary.", no_args_is_help=True)
+    app.add_typer(group, name="report")
+
+    @group.command("summary")
+    def summary(
+        ctx: typer.Context,
+        year: Annotated[str, typer.Option(help="Financial year 2024/25 (April to March) or calendar year 2024.")],
+        borough: Annotated[str | None, typer.Option(help="A London borough: name, slug or GSS code.")] = None,
+        out: Annotated[Path | None, typer.Option(help="The report file: .pdf or .html.")] = None,
+        all_boroughs: Annotated[bool, typer.Option("--all", help="Every London borough, into --out-dir.")] = False,
+        out_dir: Annotated[Path | None, typer.Option(help="With --all: the folder for the reports.")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="With --all: pdf or html.")] = "pdf",
+        targets: Annotated[Path | None, typer.Option(help="A targets YAML file (see docs/targets.md).")] = None,
+        content: Annotated[Path, typer.Option(help="Folder of borough content files.")] = DEFAULT_CONTENT,
+    ) -> None:
+        """The Local Policing Summary: targets, crime against last year, hot spots, outcomes, searches, confidence."""
+        try:
+            targets_file = load_targets(targets) if targets else None
+        except TargetsFileError as exc:
+            typer.echo(f"Error: {exc.path} is not a valid targets file:", err=True)
+            for problem in exc.problems:
+                typer.echo(f"  - {problem}", err=True)
+            raise typer.Exit(2) from exc
+        name = targets.name if targets else None
+        if all_boroughs == (borough is not None):
+            typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
+            raise typer.Exit(2)
+        if fmt not in ("pdf", "html"):
+            typer.echo("Error: --format must be pdf or html", err=True)
+            raise typer.Exit(2)
+        try:
+            with Database(ctx.obj.settings.db_path) as db:
+                if borough is not None:
+                    if out is None or out.suffix.lower() not in (".pdf", ".html", ".htm"):
+                        typer.echo("Error: give --out FILE.pdf or FILE.html", err=True)
+                        raise typer.Exit(2)
+                    resolve_borough(borough)
+                    build_summary(db, borough, year, targets_file, name, content, out)
+                    typer.echo(f"wrote {out}")
+                    return
+                if out_dir is None:
+                    typer.echo("Error: --all needs --out-dir DIR", err=True)
+                    raise typer.Exit(2)
+                codes = sorted(LONDON_BOROUGHS)
+                london: dict[str, TargetResult] = {}
+                with Progress() as progress:
+                    task = progress.add_task("Local Policing Summaries", total=len(codes))
+                    for code in codes:
+                        path = out_dir / f"summary-{slug(LONDON_BOROUGHS[code])}.{fmt}"
+                        build_summary(db, code, year, targets_file, name, content, path, london)
+                        progress.advance(task)
+                typer.echo(f"wrote {len(codes)} reports to {out_dir}")
+        except (ReportError, FileNotFoundError, ValueError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from exc

@@ -1,0 +1,382 @@
+"""Published reports: self-contained, accessible, reproducible HTML and PDF.
+
+One Jinja2 environment over the package's templates (``base.html`` holds the A4 print CSS and the
+footer every report shares: the loads it was built from, the metforward version, the method
+notes and the Open Government Licence attribution), one :func:`render_html`, one
+:func:`write_pdf` (WeasyPrint). Charts are Vega-Lite specs rendered to SVG by vl-convert, with no
+browser; maps are SVG paths drawn here from the shapes. Nothing is fetched: the CSS is inlined
+and every chart and map is inline SVG. Colours are the Okabe-Ito colour-blind-safe palette
+(Okabe and Ito 2008), and every colour comes with its word (achieved / missed / can't tell).
+The same context always gives the same bytes: no clock is read, iteration is sorted.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import shapely
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from metforward import ATTRIBUTION, __version__
+
+#: Okabe-Ito palette (Okabe and Ito 2008), colour-blind safe.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+#: Verdict words and their colours (the word is always printed beside the colour).
+VERDICT_COLOURS = {
+    "achieved": OKABE_ITO["bluish green"],
+    "missed": OKABE_ITO["vermillion"],
+    "can't tell": OKABE_ITO["grey"],
+    "up": OKABE_ITO["vermillion"],
+    "down": OKABE_ITO["blue"],
+}
+HOTSPOT_COLOURS = {"hot": OKABE_ITO["vermillion"], "cold": OKABE_ITO["blue"], "none": "#F2F2F2"}
+
+CONTENT_KEYS = ("chair_message", "commander_message", "initiatives", "have_your_say", "contacts")
+CONTENT_TITLES = {
+    "chair_message": "A message from the chair",
+    "commander_message": "The borough commander's message",
+    "initiatives": "Local initiatives",
+    "have_your_say": "How to have your say",
+    "contacts": "Useful contacts",
+}
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The Jinja2 environment over ``metforward/present/templates`` (autoescaped, strict undefined)."""
+    from jinja2 import StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("metforward.present", "templates"),
+        autoescape=select_autoescape(["html", "css"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = num
+    env.filters["pct"] = pct
+    env.filters["signed"] = signed
+    env.filters["groupby_kind"] = group_loads
+    env.globals["verdict_colour"] = lambda v: VERDICT_COLOURS.get(str(v), OKABE_ITO["grey"])
+    return env
+
+
+def render_html(template: str, context: Mapping[str, Any]) -> str:
+    """Render a report template; the footer context (version, attribution, css) is added here."""
+    env = environment()
+    css = env.loader.get_source(env, "report.css")[0] if env.loader else ""
+    full = {"version": __version__, "attribution": ATTRIBUTION, "css": Markup(css), **context}
+    return env.get_template(template).render(full)
+
+
+def write_pdf(html_text: str, path: Path) -> None:
+    """Write ``html_text`` as a PDF with WeasyPrint (no base URL: nothing can be fetched)."""
+    import weasyprint  # type: ignore[import-untyped]
+
+    document = weasyprint.HTML(string=html_text, base_url=None, url_fetcher=_no_fetch).render()
+    document.metadata.created = None
+    document.metadata.modified = None
+    document.write_pdf(path)
+
+
+def _no_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, Any]:
+    raise ValueError(f"reports fetch nothing; refused {url}")
+
+
+def group_loads(loads: Iterable[Any]) -> list[tuple[tuple[str, str | None], list[Any]]]:
+    """Loads grouped by (kind, force), in the order given (the store's sorted order)."""
+    groups: dict[tuple[str, str | None], list[Any]] = {}
+    for load in loads:
+        groups.setdefault((load.kind, load.force), []).append(load)
+    return list(groups.items())
+
+
+# --- number formats ---------------------------------------------------------------------------------
+
+
+def num(value: object, digits: int = 0) -> str:
+    """A number with thousands separators; "-" for none."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, int) and digits == 0:
+        return f"{value:,}"
+    return f"{float(value):,.{digits}f}"  # type: ignore[arg-type]
+
+
+def pct(value: object, digits: int = 1, scale: float = 1.0) -> str:
+    """A percentage (``scale=100`` for proportions)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{float(value) * scale:.{digits}f}%"  # type: ignore[arg-type]
+
+
+def signed(value: object, digits: int = 1) -> str:
+    """A signed number (a change)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    return f"{float(value):+.{digits}f}"  # type: ignore[arg-type]
+
+
+# --- content files ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Content:
+    """The words people write for a borough's report: messages, initiatives, contacts, priorities."""
+
+    path: str
+    is_default: bool
+    example: bool
+    sections: dict[str, Markup]
+    priorities: list[str] = field(default_factory=list)
+    digest: str = ""
+
+
+_MD = MarkdownIt("commonmark", {"html": False, "linkify": False})
+
+
+def load_content(directory: Path, code: str, slug: str) -> Content:
+    """``<directory>/<code>.md`` or ``<slug>.md``, else ``_default.md``: YAML front matter plus ``## sections``.
+
+    Front matter keys: ``example`` (true for a sample file), ``priorities`` (a list). Body: one
+    ``## `` heading per section (Chair's message, Borough commander's message, Local initiatives,
+    How to have your say, Useful contacts); text before the first heading is ignored.
+    """
+    import hashlib
+
+    for name in (f"{code}.md", f"{slug}.md", "_default.md"):
+        path = directory / name
+        if path.is_file():
+            break
+    else:
+        raise FileNotFoundError(f"no content file for {slug} in {directory} (and no _default.md there)")
+    text = path.read_text(encoding="utf-8")
+    try:
+        post = frontmatter.loads(text)
+    except Exception as exc:  # the YAML parser's errors name the line
+        raise ValueError(f"{path}: the front matter is not valid YAML: {exc}") from exc
+    sections: dict[str, Markup] = {}
+    for title, body in _split(post.content):
+        key = _section_key(title)
+        if key is None:
+            raise ValueError(f"{path}: unknown section '## {title}' (expected: {', '.join(CONTENT_TITLES.values())})")
+        sections[key] = Markup(_MD.render(body.strip()))  # html disabled: the Markdown cannot inject HTML
+    priorities = post.metadata.get("priorities") or []
+    if not isinstance(priorities, list) or not all(isinstance(p, str) for p in priorities):
+        raise ValueError(f"{path}: front matter 'priorities' must be a list of sentences")
+    return Content(
+        path=path.name,
+        is_default=path.name == "_default.md",
+        example=bool(post.metadata.get("example", False)),
+        sections=sections,
+        priorities=list(priorities),
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest()[:12],
+    )
+
+
+def _split(body: str) -> Iterable[tuple[str, str]]:
+    parts = re.split(r"^## +(.+?)\s*$", body, flags=re.MULTILINE)
+    for i in range(1, len(parts), 2):
+        yield parts[i], parts[i + 1]
+
+
+def _section_key(title: str) -> str | None:
+    t = title.lower().replace("’", "'")
+    for key, words in (
+        ("chair_message", "chair"),
+        ("commander_message", "commander"),
+        ("initiatives", "initiative"),
+        ("have_your_say", "your say"),
+        ("contacts", "contact"),
+    ):
+        if words in t:
+            return key
+    return None
+
+
+# --- charts and maps --------------------------------------------------------------------------------
+
+_SVG_ID = re.compile(r'\b(id|clip-path)="[^"]*"')
+
+
+def chart_svg(spec: dict[str, Any], *, title: str, description: str) -> Markup:
+    """A Vega-Lite spec as inline SVG (vl-convert, no browser), with ``<title>``, role and aria-label."""
+    import json
+
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(json.dumps(spec, sort_keys=True))
+    svg = re.sub(r"^<svg ", f'<svg role="img" aria-label="{html.escape(description)}" ', svg, count=1)
+    svg = svg.replace(">", f"><title>{html.escape(title)}</title>", 1)
+    return Markup(svg)
+
+
+def trend_chart(months: list[str], this_year: list[int | None], previous: list[int | None], label: str) -> Markup:
+    """Recorded crime by month, this year and the year before: a line chart in two Okabe-Ito colours."""
+    values = []
+    for i, m in enumerate(months):
+        for series, data in (("this year", this_year), ("year before", previous)):
+            if data[i] is not None:
+                values.append({"month": m, "order": i, "series": series, "crimes": data[i]})
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": 560,
+        "height": 220,
+        "data": {"values": values},
+        "config": {"font": "DejaVu Sans", "view": {"stroke": None}},
+        "mark": {"type": "line", "point": True},
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal", "sort": months, "title": None, "axis": {"labelAngle": -40}},
+            "y": {"field": "crimes", "type": "quantitative", "title": "recorded crimes", "scale": {"zero": False}},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {
+                    "domain": ["this year", "year before"],
+                    "range": [OKABE_ITO["blue"], OKABE_ITO["orange"]],
+                },
+            },
+            "strokeDash": {
+                "field": "series",
+                "type": "nominal",
+                "legend": None,
+                "scale": {"domain": ["this year", "year before"], "range": [[1, 0], [5, 3]]},
+            },
+        },
+    }
+    total_now = sum(v for v in this_year if v is not None)
+    total_before = sum(v for v in previous if v is not None)
+    description = (
+        f"Line chart of recorded crimes by month in {label}: this year (solid blue) {total_now:,} in total, "
+        f"the year before (dashed orange) {total_before:,}. The numbers are in the table below the chart."
+    )
+    return chart_svg(spec, title=f"Recorded crime by month, {label}", description=description)
+
+
+def _path(geometry: shapely.Geometry, x0: float, y1: float, k: float) -> str:
+    parts: list[str] = []
+    polygons = getattr(geometry, "geoms", [geometry])
+    for poly in polygons:
+        if poly.geom_type != "Polygon":
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            coords = [(round((x - x0) * k, 1), round((y1 - y) * k, 1)) for x, y in ring.coords]
+            parts.append("M" + "L".join(f"{x:g},{y:g}" for x, y in coords) + "Z")
+    return "".join(parts)
+
+
+def map_svg(
+    outline: shapely.Geometry | None,
+    cells: list[tuple[shapely.Geometry, str, int]],
+    *,
+    title: str,
+    wards: list[tuple[str, shapely.Geometry]] | None = None,
+    width: int = 560,
+) -> Markup:
+    """An SVG map (British National Grid, north up): cells coloured by class, ward lines, outline, legend."""
+    shapes = [c[0] for c in cells] + ([outline] if outline is not None else [])
+    if not shapes:
+        return Markup("")
+    x0, y0, x1, y1 = shapely.total_bounds(shapes)
+    k = width / max(x1 - x0, 1.0)
+    height = math.ceil((y1 - y0) * k)
+    counts = {c: sum(1 for _, cls, _ in cells if cls == c) for c in HOTSPOT_COLOURS}
+    description = (
+        f"{title}: {counts['hot']} hot-spot cells (vermillion, marked H), {counts['cold']} cold-spot cells "
+        f"(blue, marked C) and {counts['none']} cells with no significant clustering (light grey); "
+        f"{len(wards or [])} ward boundaries dashed, the borough boundary in black."
+    )
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{html.escape(description)}" '
+        f'width="{width}" height="{height + 40}" viewBox="0 0 {width} {height + 40}">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    for shape, cls, _n in cells:
+        out.append(
+            f'<path d="{_path(shape, x0, y1, k)}" fill="{HOTSPOT_COLOURS[cls]}" stroke="#ffffff" stroke-width="0.3"/>'
+        )
+    for shape, cls, _n in cells:
+        if cls in ("hot", "cold"):
+            c = shape.centroid
+            out.append(
+                f'<text x="{(c.x - x0) * k:.1f}" y="{(y1 - c.y) * k + 3:.1f}" font-size="7" text-anchor="middle" '
+                f'fill="#ffffff">{"H" if cls == "hot" else "C"}</text>'
+            )
+    for name, shape in wards or []:
+        out.append(
+            f'<path d="{_path(shape, x0, y1, k)}" fill="none" stroke="#555555" stroke-width="0.5" '
+            f'stroke-dasharray="2,1.5"><title>{html.escape(name)} ward</title></path>'
+        )
+    if outline is not None:
+        out.append(f'<path d="{_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
+    y = height + 14
+    legend = [("hot", "H hot spot (Gi*, q < 0.05)"), ("cold", "C cold spot"), ("none", "no significant clustering")]
+    x = 0
+    for cls, label in legend:
+        out.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{HOTSPOT_COLOURS[cls]}" stroke="#666666"/>')
+        out.append(f'<text x="{x + 16}" y="{y + 10}" font-size="10">{html.escape(label)}</text>')
+        x += 190
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# --- the Local Policing Summary ---------------------------------------------------------------------
+
+
+def render_summary(data: Any, content: Content, *, targets_name: str | None = None) -> str:
+    """The Local Policing Summary (``data``: :class:`metforward.analyse.reports.SummaryData`) as HTML."""
+    trend_svg = (
+        trend_chart(data.trend.months, data.trend.this_year, data.trend.previous_year, data.borough_name)
+        if data.trend is not None
+        else None
+    )
+    map_markup = (
+        map_svg(
+            data.map.outline,
+            data.map.cells,
+            title=f"Hot spots of crime in {data.borough_name}, {data.year.period}",
+            wards=data.map.wards,
+        )
+        if data.map is not None
+        else None
+    )
+    streets = data.streets.streets[:10] if data.streets is not None else []
+    from metforward.analyse.reports import summary_inputs
+
+    return render_html(
+        "summary.html",
+        {
+            "d": data,
+            "loads": data.loads,
+            "content": content,
+            "titles": CONTENT_TITLES,
+            "trend_svg": trend_svg,
+            "map_svg": map_markup,
+            "streets": streets,
+            "inputs": summary_inputs(data),
+            "targets_name": targets_name,
+            "report_title": f"Local Policing Summary: {data.borough_name}, {data.year.label}",
+        },
+    )
