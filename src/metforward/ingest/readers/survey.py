@@ -87,6 +87,10 @@ class _Rows:
         for column, items in self.rows.items():
             items.append(values[column])
 
+    def add_rolling_year(self, *, end: dt.date, **values: object) -> None:
+        """A figure for the 12 months ending on ``end`` (the PAS dashboards' rolling year)."""
+        self.add(period_start=rolling_year_start(end), period_end=end, period_kind="rolling-12m", **values)
+
     def reject(self, line: int, field_name: str | None, value: str | None, reason: str) -> None:
         self.reject_rows["line"].append(line)
         self.reject_rows["field"].append(field_name)
@@ -244,11 +248,9 @@ class PasDashboardReader:
             value = _proportion(found, line, prop_c, row[prop_c], percent=False)
             if value is None:
                 continue
-            found.add(
+            found.add_rolling_year(
+                end=end,
                 line=line,
-                period_start=rolling_year_start(end),
-                period_end=end,
-                period_kind="rolling-12m",
                 level=area[0],
                 area_code=area[1],
                 area_name=row[area_c].strip(),
@@ -288,11 +290,9 @@ class LondonTrustReader:
                 values[column] = value
             else:
                 for column, value in values.items():
-                    found.add(
+                    found.add_rolling_year(
+                        end=end,
                         line=line,
-                        period_start=rolling_year_start(end),
-                        period_end=end,
-                        period_kind="rolling-12m",
                         level="london",
                         area_code=LONDON,
                         area_name=LONDON,
@@ -328,11 +328,9 @@ class PublicPerceptionReader:
             value = _proportion(found, line, prop_c, row[prop_c], percent=True)
             if value is None:
                 continue
-            found.add(
+            found.add_rolling_year(
+                end=end,
                 line=line,
-                period_start=rolling_year_start(end),
-                period_end=end,
-                period_kind="rolling-12m",
                 level="london",
                 area_code=LONDON,
                 area_name=LONDON,
