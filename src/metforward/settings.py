@@ -14,8 +14,16 @@ class Settings:
     """Explicit settings, built once by a face and passed down (no import-time globals)."""
 
     db_path: Path
+    #: Web app: an optional raster tile URL template (``https://.../{z}/{x}/{y}.png``) drawn under the
+    #: map explorer's boundaries. None (the default) keeps every request on the app's own origin.
+    tile_url: str | None = None
+    #: Web app: how many read-only store connections serve requests at once.
+    pool_size: int = 16
 
     @classmethod
     def from_env(cls, db: str | None = None) -> Settings:
-        """Build settings from an explicit value, then ``METFORWARD_DB``, then the default."""
-        return cls(db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB))
+        """Build settings from explicit values, then ``METFORWARD_DB`` / ``METFORWARD_TILE_URL``, then defaults."""
+        return cls(
+            db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
+            tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
+        )

@@ -67,6 +67,7 @@ def _register() -> None:
         outcomes,
         report,
         searches,
+        serve,
         status,
         targets,
     )
@@ -86,6 +87,7 @@ def _register() -> None:
         outcomes,
         searches,
         report,
+        serve,
     ):
         module.register(app)
     maps.register_near_repeat(app)

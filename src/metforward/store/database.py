@@ -32,6 +32,11 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def latest_version() -> int:
+    """The highest migration this version of metforward has."""
+    return _migrations()[-1][0]
+
+
 class Database:
     """One DuckDB store file.
 
@@ -113,6 +118,13 @@ class Database:
     def unregister(self, name: str) -> None:
         """Drop a name made by :meth:`register`."""
         self.con.unregister(name)
+
+    def cursor(self) -> Database:
+        """Another connection to the same open database (its own transactions; safe to use from another thread)."""
+        other = object.__new__(Database)
+        other.path = self.path
+        other.con = self.con.cursor()
+        return other
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log)."""

@@ -1,0 +1,69 @@
+"""``metforward serve``: the web pages and JSON API over the store, on uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from metforward.cli.ingest import print_summary, run_ingest
+from metforward.ingest.readers import ReadOptions
+from metforward.store import catalog
+from metforward.store.database import Database
+
+
+def _empty(path: Path) -> bool:
+    if not path.exists():
+        return True
+    with Database(path) as db:
+        return int(db.scalar("SELECT count(*) FROM loads")) == 0
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to ``app``."""
+
+    @app.command()
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        load_if_empty: Annotated[
+            Path | None,
+            typer.Option(help="Ingest this folder first when the store holds no loads (make run passes sample/)."),
+        ] = None,
+        tile_url: Annotated[
+            str | None,
+            typer.Option(
+                envvar="METFORWARD_TILE_URL",
+                help="Raster tiles under the map explorer (https://.../{z}/{x}/{y}.png). Default: none, boundaries only.",
+            ),
+        ] = None,
+        workers: Annotated[int, typer.Option(help="Read-only store connections (concurrent requests).")] = 16,
+    ) -> None:
+        """Serve the London overview, borough pages, compare, map explorer and the /api/v1 JSON API."""
+        import uvicorn
+
+        from metforward.log import enable
+        from metforward.web.app import create_app
+
+        settings = ctx.obj.settings
+        console = Console(stderr=True)
+        if load_if_empty is not None and _empty(settings.db_path):
+            console.print(f"The store {settings.db_path} is empty: loading {load_if_empty} first.")
+            with Database(settings.db_path) as db:
+                summary = run_ingest(db, [load_if_empty], ReadOptions(), show_progress=True)
+            print_summary(summary, console)
+        with Database(settings.db_path) as db:
+            loads = len(catalog.police_coverage(db))
+        if not loads:
+            console.print(
+                "[yellow]No police.uk data loaded: pages will say what to load. Try: metforward ingest PATH[/]"
+            )
+        enable(logging.INFO)
+        app_ = create_app(replace(settings, tile_url=tile_url or settings.tile_url, pool_size=workers))
+        console.print(f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs); Ctrl-C stops.")
+        uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)

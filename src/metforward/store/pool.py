@@ -1,0 +1,77 @@
+"""A pool of read-only connections to one store file, for concurrent readers (the web app).
+
+DuckDB lets one process open a file once and hand out cursors: each cursor is its own
+connection to the same database instance, and queries on different cursors run in parallel
+(Raasveldt and Mühleisen, 2019, "DuckDB: an Embeddable Analytical Database", SIGMOD). The
+pool opens the file read-only once, makes ``size`` cursors up front and lends one per request,
+so a slow query never holds up another request, and nothing in the web app can write.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from metforward.errors import StoreError
+from metforward.store.cubes import cubes_fresh, ensure_cubes
+from metforward.store.database import Database, latest_version
+
+
+def prepare(path: str | Path) -> None:
+    """Bring a store up to date for reading: migrations applied and cubes built from the latest loads.
+
+    Looks first with a read-only connection; only when something is out of date does it open the
+    file read-write for a moment (failing clearly if another process is writing) and close it.
+    """
+    if Path(path).exists():
+        with Database(path, read_only=True) as db:
+            if db.schema_version == latest_version() and cubes_fresh(db):
+                return
+    with Database(path) as db:
+        ensure_cubes(db)
+
+
+class ReadPool:
+    """``size`` read-only connections to the store at ``path``; :meth:`connection` lends one."""
+
+    def __init__(self, path: str | Path, size: int = 16, *, timeout: float = 30.0) -> None:
+        if size < 1:
+            raise ValueError("a pool needs at least one connection")
+        self.path = str(path)
+        self.size = size
+        self.timeout = timeout
+        self._root = Database(path, read_only=True)
+        self._free: queue.LifoQueue[Database] = queue.LifoQueue()
+        for _ in range(size):
+            self._free.put(self._root.cursor())
+        self.load_version = _load_version(self._root)
+
+    @contextmanager
+    def connection(self) -> Iterator[Database]:
+        """Borrow a connection for the length of the block (waits up to ``timeout`` seconds for one)."""
+        try:
+            db = self._free.get(timeout=self.timeout)
+        except queue.Empty as exc:
+            raise StoreError(f"no free connection to {self.path} after {self.timeout:.0f} s") from exc
+        try:
+            yield db
+        finally:
+            self._free.put(db)
+
+    def close(self) -> None:
+        """Close every connection (waits for borrowed ones to come back)."""
+        for _ in range(self.size):
+            self._free.get(timeout=self.timeout).close()
+        self._root.close()
+
+
+def _load_version(db: Database) -> str:
+    """What the store holds, as a short string: schema version, number of loads and the latest load id.
+
+    Loads are only ever added, so this changes whenever the data does; the web app keys its
+    cache headers (ETag) to it.
+    """
+    loads, latest = db.execute("SELECT count(*), coalesce(max(load_id), 0) FROM loads")[0]
+    return f"s{db.schema_version}-l{loads}-{latest}"

@@ -1,0 +1,263 @@
+"""``create_app(settings)``: the FastAPI application behind ``metforward serve``.
+
+Pages (server-rendered with Jinja2 and GOV.UK Frontend styles) and the JSON API under
+``/api/v1`` share one read-only connection pool to the store. Every response carries security
+headers (a CSP with no inline scripts and no other origin), is gzipped when large, and GET
+responses carry an ETag keyed to the store's load version, so a client revalidates cheaply and
+sees new figures as soon as new data is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from metforward import ATTRIBUTION, __version__
+from metforward.errors import MetforwardError
+from metforward.settings import Settings
+from metforward.store.database import Database
+from metforward.store.pool import ReadPool, prepare
+from metforward.web.errors import ErrorDetail, WebError
+
+log = logging.getLogger("metforward.web")
+
+API_PREFIX = "/api/v1"
+_WEB = resources.files("metforward.web")
+
+
+def csp(settings: Settings) -> str:
+    """The Content-Security-Policy: this origin only (plus the tile server, when one is configured)."""
+    tiles = ""
+    if settings.tile_url:
+        parts = urlsplit(settings.tile_url)
+        tiles = f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: blob:{tiles}; connect-src 'self'{tiles}; worker-src 'self' blob:; "
+        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+class Context:
+    """What routes need: the settings, the store pool (opened at start-up) and the templates."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.pool: ReadPool | None = None
+        self.templates = Jinja2Templates(directory=str(_WEB.joinpath("templates")))
+        self.templates.env.globals.update(
+            attribution=ATTRIBUTION, version=__version__, api_prefix=API_PREFIX, tile_url=settings.tile_url
+        )
+
+    @property
+    def load_version(self) -> str:
+        return self.pool.load_version if self.pool else "closed"
+
+
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def get_db(request: Request) -> Iterator[Database]:
+    """FastAPI dependency: a read-only store connection for the length of the request."""
+    pool = context(request).pool
+    if pool is None:
+        raise WebError(503, "store_closed", "the store is not open; the app is starting or stopping")
+    with pool.connection() as db:
+        yield db
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """A page from ``web/templates`` with the shared globals (attribution, version, load version)."""
+    ctx = context(request)
+    return ctx.templates.TemplateResponse(
+        request, template, {"load_version": ctx.load_version, **values}, status_code=status_code
+    )
+
+
+class Headers:
+    """ASGI middleware: security headers, request logging, and ETag / 304 keyed to the load version.
+
+    Pure ASGI (not ``BaseHTTPMiddleware``) so it adds microseconds, not a task per request.
+    """
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+        self.csp = csp(ctx.settings).encode()
+
+    def etag(self, scope: Scope) -> str:
+        key = f"{__version__}|{self.ctx.load_version}|{scope['path']}?{scope.get('query_string', b'').decode()}"
+        return '"' + hashlib.sha256(key.encode()).hexdigest()[:20] + '"'
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path: str = scope["path"]
+        cacheable = scope["method"] in ("GET", "HEAD") and path != "/healthz"
+        etag = self.etag(scope) if cacheable else ""
+        static = path.startswith("/static/")
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", self.csp),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+                ]
+                if cacheable and status == 200:
+                    if static:
+                        headers.append((b"cache-control", b"public, max-age=86400"))
+                    else:
+                        headers += [(b"etag", etag.encode()), (b"cache-control", b"public, max-age=0, must-revalidate")]
+                elif not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if cacheable and not static and etag in _if_none_match(scope):
+                status = 304
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 304,
+                        "headers": [
+                            (b"etag", etag.encode()),
+                            (b"cache-control", b"public, max-age=0, must-revalidate"),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            query = scope.get("query_string", b"").decode()
+            log.info(
+                "%s %s%s %d %.1f ms",
+                scope["method"],
+                path,
+                f"?{query}" if query else "",
+                status,
+                1000 * (time.perf_counter() - started),
+            )
+
+
+def _if_none_match(scope: Scope) -> set[str]:
+    for name, value in scope.get("headers", []):
+        if name == b"if-none-match":
+            return {tag.strip() for tag in value.decode("latin-1").split(",")}
+    return set()
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _error(request: Request, error: WebError) -> Response:
+    if _is_api(request):
+        return JSONResponse(error.body(), status_code=error.status)
+    return render(request, "error.html", status_code=error.status, error=error, title=f"Error {error.status}")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The web application for the store ``settings.db_path`` (opened read-only at start-up)."""
+    ctx = Context(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        prepare(settings.db_path)
+        ctx.pool = ReadPool(settings.db_path, settings.pool_size)
+        log.info("serving %s (load version %s)", settings.db_path, ctx.load_version)
+        try:
+            yield
+        finally:
+            ctx.pool.close()
+            ctx.pool = None
+
+    app = FastAPI(
+        title="metforward API",
+        version=__version__,
+        description=(
+            "Open policing-accountability figures with intervals, verdicts and completeness. "
+            "Every response that carries data is from the store's loads (see /api/v1/status). " + ATTRIBUTION
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+
+    @app.exception_handler(WebError)
+    async def web_error(request: Request, exc: WebError) -> Response:
+        return _error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = [
+            ErrorDetail(field=".".join(str(p) for p in e.get("loc", ())), message=str(e.get("msg", "")))
+            for e in exc.errors()
+        ]
+        return _error(request, WebError(422, "invalid_parameter", "a parameter is missing or malformed", details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = "no such page or resource" if exc.status_code == 404 else str(exc.detail)
+        return _error(request, WebError(exc.status_code, code, message))
+
+    @app.exception_handler(MetforwardError)
+    async def domain_error(request: Request, exc: MetforwardError) -> Response:
+        return _error(request, WebError(400, "cannot_answer", str(exc)))
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        return _error(request, WebError(500, "internal_error", "something went wrong on our side; it has been logged"))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz(request: Request) -> dict[str, str]:
+        pool = context(request).pool
+        if pool is None:
+            raise WebError(503, "store_closed", "the store is not open")
+        with pool.connection() as db:
+            db.scalar("SELECT 1")
+        return {"status": "ok", "version": __version__, "load_version": ctx.load_version}
+
+    from metforward.web.api import ROUTERS as API_ROUTERS
+    from metforward.web.pages import ROUTERS as PAGE_ROUTERS
+
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in PAGE_ROUTERS:
+        app.include_router(router, include_in_schema=False)
+    app.mount("/static", StaticFiles(directory=str(_WEB.joinpath("static"))), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(Headers, ctx=ctx)
+    return app

@@ -1,0 +1,71 @@
+"""Web fixtures: one sample store per session, a TestClient, and a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from metforward.cli import app as cli_app
+from metforward.settings import Settings
+from metforward.web.app import create_app
+
+
+@pytest.fixture(scope="session")
+def web_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample, ingested once for all web tests (they only read it)."""
+    path = tmp_path_factory.mktemp("web") / "sample.duckdb"
+    result = CliRunner().invoke(cli_app, ["--db", str(path), "ingest", str(sample)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
+def client(web_store: Path) -> Iterator[TestClient]:
+    """The app in-process (lifespan run, so the read-only pool is open)."""
+    with TestClient(create_app(Settings(db_path=web_store)), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """uvicorn serving the app on a free loopback port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(web_store: Path) -> Iterator[LiveServer]:
+    """A real HTTP server on 127.0.0.1 for the browser and schema tests."""
+    with LiveServer(Settings(db_path=web_store)) as server:
+        yield server
