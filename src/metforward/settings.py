@@ -19,6 +19,8 @@ class Settings:
     tile_url: str | None = None
     #: Web app: how many read-only store connections serve requests at once.
     pool_size: int = 16
+    #: Web app: the targets file whose verdicts the pages and /api/v1/targets show (None: no targets).
+    targets_file: Path | None = None
 
     @classmethod
     def from_env(cls, db: str | None = None) -> Settings:
@@ -26,4 +28,5 @@ class Settings:
         return cls(
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
             tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
+            targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,
         )

@@ -17,6 +17,9 @@ from metforward.cli import app as cli_app
 from metforward.settings import Settings
 from metforward.web.app import create_app
 
+REPO = Path(__file__).resolve().parents[2]
+TARGETS = REPO / "examples" / "targets-2010-11.yaml"
+
 
 @pytest.fixture(scope="session")
 def web_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -30,7 +33,9 @@ def web_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def client(web_store: Path) -> Iterator[TestClient]:
     """The app in-process (lifespan run, so the read-only pool is open)."""
-    with TestClient(create_app(Settings(db_path=web_store)), raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(Settings(db_path=web_store, targets_file=TARGETS)), raise_server_exceptions=False
+    ) as test_client:
         yield test_client
 
 
@@ -67,5 +72,8 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(web_store: Path) -> Iterator[LiveServer]:
     """A real HTTP server on 127.0.0.1 for the browser and schema tests."""
-    with LiveServer(Settings(db_path=web_store)) as server:
+    with LiveServer(Settings(db_path=web_store, targets_file=TARGETS)) as server:
         yield server
+
+
+from tests.web.browser import browser, browser_page  # noqa: E402,F401  (fixtures for the browser tests)

@@ -42,6 +42,12 @@ def register(app: typer.Typer) -> None:
                 help="Raster tiles under the map explorer (https://.../{z}/{x}/{y}.png). Default: none, boundaries only.",
             ),
         ] = None,
+        targets: Annotated[
+            Path | None,
+            typer.Option(
+                envvar="METFORWARD_TARGETS", help="Targets file whose verdicts the pages and API show (YAML)."
+            ),
+        ] = None,
         workers: Annotated[int, typer.Option(help="Read-only store connections (concurrent requests).")] = 16,
     ) -> None:
         """Serve the London overview, borough pages, compare, map explorer and the /api/v1 JSON API."""
@@ -64,6 +70,13 @@ def register(app: typer.Typer) -> None:
                 "[yellow]No police.uk data loaded: pages will say what to load. Try: metforward ingest PATH[/]"
             )
         enable(logging.INFO)
-        app_ = create_app(replace(settings, tile_url=tile_url or settings.tile_url, pool_size=workers))
-        console.print(f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs); Ctrl-C stops.")
+        app_ = create_app(
+            replace(
+                settings,
+                tile_url=tile_url or settings.tile_url,
+                targets_file=targets or settings.targets_file,
+                pool_size=workers,
+            )
+        )
+        console.print(f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api); Ctrl-C stops.")
         uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)

@@ -208,7 +208,7 @@ def create_app(settings: Settings) -> FastAPI:
             "Every response that carries data is from the store's loads (see /api/v1/status). " + ATTRIBUTION
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # Swagger UI loads from a CDN and runs inline scripts; /api is our own page
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -240,6 +240,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
         return _error(request, WebError(500, "internal_error", "something went wrong on our side; it has been logged"))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        icon = _WEB.joinpath("static", "img", "favicon.svg").read_bytes()
+        return Response(icon, media_type="image/svg+xml")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> dict[str, str]:
