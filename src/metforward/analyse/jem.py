@@ -35,14 +35,18 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+import shapely
+
 from metforward.analyse import crime_map, outcomes, searches
 from metforward.analyse.compare import CompareRow, CompareSpec, Period, compare
+from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.similar import most_similar
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import MetforwardError
 from metforward.store import cubes
 from metforward.store.database import Database
-from metforward.store.places import Place, resolve_place
+from metforward.store.places import Place, area_shapes, resolve_place
 
 TREND_KIND = "datastore-borough"
 VIOLENCE_MAJOR = "VIOLENCE AGAINST THE PERSON"
@@ -79,6 +83,9 @@ class JemData:
     similar: Part
     outcomes: Part
     stop_and_search: Part
+    #: For the LSOA map (not in the JSON): the borough outline and each LSOA's shape, British National Grid.
+    outline: shapely.Geometry | None = field(default=None, repr=False, compare=False)
+    lsoa_shapes: dict[str, shapely.Geometry] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def parts(self) -> list[Part]:
@@ -104,7 +111,7 @@ class JemData:
         }
 
 
-_HEAD = {"borough_code", "borough_name", "months"}
+_HEAD = {"borough_code", "borough_name", "months", "outline", "lsoa_shapes"}
 
 
 def _missing(title: str, exc: Exception | str) -> Part:
@@ -211,18 +218,20 @@ def _police_period(db: Database, place: Place, months: int) -> Period | None:
     return None if last is None else Period(add_months(last, -(months - 1)), last)
 
 
-def _street_parts(db: Database, place: Place, period: Period | None) -> tuple[Part, Part, Part]:
+def _street_parts(
+    db: Database, place: Place, period: Period | None
+) -> tuple[Part, Part, Part, dict[str, shapely.Geometry]]:
     titles = ("Hot streets", "Repeat locations", "LSOA rates")
     if period is None:
         why = f"no police.uk street rows are loaded for {place.name}'s force: load its street files"
-        return _missing(titles[0], why), _missing(titles[1], why), _missing(titles[2], why)
+        return _missing(titles[0], why), _missing(titles[1], why), _missing(titles[2], why), {}
     hs = crime_map.hot_streets(db, place, period)
     if hs.total == 0:
         why = (
             f"no police.uk street rows with a location for {place.name} in {period}: "
             "load the street files of its force for these months"
         )
-        return _missing(titles[0], why), _missing(titles[1], why), _missing(titles[2], why)
+        return _missing(titles[0], why), _missing(titles[1], why), _missing(titles[2], why), {}
     cov_note = (
         []
         if not hs.coverage.missing
@@ -271,7 +280,12 @@ def _street_parts(db: Database, place: Place, period: Period | None) -> tuple[Pa
         },
         [] if figures else ["no LSOAs of this borough are in the lookups loaded: ingest the ONS LSOA lookups"],
     )
-    return hot, repeats, lsoa
+    shapes = {
+        f.code: shapely.transform(f.shape, lambda xy: np.column_stack(to_bng(xy[:, 0], xy[:, 1])))
+        for f in figures
+        if f.shape is not None
+    }
+    return hot, repeats, lsoa, shapes
 
 
 def _similar(db: Database, place: Place, k: int, months: int) -> Part:
@@ -377,7 +391,8 @@ def jem_data(db: Database, borough: str, *, months: int = 12, k: int = 5) -> Jem
         raise crime_map.MapError(f"{borough!r} is a {place.level}, not a borough")
     trends, rows, _ = _trends(db, place, months)
     period = _police_period(db, place, months)
-    hot, repeats, lsoa = _street_parts(db, place, period)
+    hot, repeats, lsoa, shapes = _street_parts(db, place, period)
+    outline = area_shapes(db, "borough", [place.code]).get(place.code)
     return JemData(
         place.code,
         place.name,
@@ -390,4 +405,6 @@ def jem_data(db: Database, borough: str, *, months: int = 12, k: int = 5) -> Jem
         _similar(db, place, k, months),
         _outcomes(db, place, period),
         _searches(db, place, period),
+        outline=shape_to_bng(outline[1]) if outline else None,
+        lsoa_shapes=shapes,
     )

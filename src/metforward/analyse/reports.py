@@ -21,10 +21,12 @@ from typing import Any
 
 import shapely
 
+from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareSpec, CompareTable, Period, compare
 from metforward.analyse.confidence import Figure, figures
 from metforward.analyse.crime_map import HotSpotMap, HotStreets, hot_spots, hot_streets
 from metforward.analyse.geo import shape_to_bng
+from metforward.analyse.jem import JemData
 from metforward.analyse.outcomes import OutcomesResult, sanction_rates
 from metforward.analyse.searches import Coverage, Disproportionality, coverage, disproportionality, search_rates
 from metforward.analyse.searches import Selection as SearchSelection
@@ -476,9 +478,42 @@ def summary_inputs(data: SummaryData) -> dict[str, Any]:
     return {
         "compare": f"metforward compare --before {q} --after {p} --area {data.borough_code} "
         + (f"--source datastore --by major --datastore-kind {kind}" if kind else "--source police-uk"),
-        "hotstreets": f"metforward hotstreets {data.borough_code} {p}",
+        "hotstreets": f"metforward hotstreets --area {data.borough_code} --period {p}",
         "outcomes": f"metforward outcomes --area {data.borough_code} --period {p} --by category",
         "searches": f"metforward searches --area {data.borough_code} --from {month_text(p.first)} "
         f"--to {month_text(p.last)} --rates",
         "confidence": f"metforward confidence --area {data.borough_code} --to {month_text(p.last)} --measure NAME",
+    }
+
+
+def bulletin_inputs(data: BulletinData) -> dict[str, str]:
+    """The CLI commands that reproduce each section of the bulletin."""
+    kind = data.results_kind or "datastore-borough"
+    common = f"--source datastore --by major --datastore-kind {kind} --before {data.before} --after {data.after}"
+    return {
+        "results": f"metforward compare --level force {common} --alpha {data.alpha}",
+        "notable": f"metforward compare --level borough {common} --alpha {data.alpha}",
+        "exceptions": f"metforward exceptions --source datastore --latest {month_text(data.month)} --months 12 "
+        f"--alpha {data.alpha}",
+    }
+
+
+def jem_inputs(data: JemData) -> dict[str, str]:
+    """The CLI commands that reproduce each part of the JEM pack."""
+    code = data.borough_code
+    trends, streets, repeats = data.trends.data, data.hot_streets.data, data.repeat_locations.data
+    knife = data.violence.data.get("knife_crime", {})
+    return {
+        "compare": f"metforward compare --source datastore --level borough --area {code} --by major "
+        f"--datastore-kind {trends.get('kind', 'datastore-borough')} --before {trends.get('before', 'B')} "
+        f"--after {trends.get('after', 'A')}",
+        "dashboard": f"metforward outcomes --source dashboard --area {code} --period {knife.get('period', 'P')} "
+        '--crime-type "Knife Crime" --crime-subtype SUBTYPE',
+        "hotstreets": f"metforward hotstreets --area {code} --period {streets.get('period', 'P')}",
+        "repeats": f"metforward repeats --area {code} --end {repeats.get('end', 'YYYY-MM')} --months "
+        f"{repeats.get('months', 6)} --min-months {repeats.get('min_months', 3)}",
+        "lsoa": f"metforward map --area {code} --period {data.lsoa_rates.data.get('period', 'P')} --layer lsoa "
+        "--out FILE.geojson",
+        "outcomes": f"metforward outcomes --area {code} --period {data.outcomes.data.get('period', 'P')}",
+        "searches": f"metforward searches --area {code} --to {str(streets.get('period', ':P')).split(':')[-1]} --rates",
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
@@ -9,11 +10,22 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from metforward.analyse.reports import ReportError, resolve_borough, summary_data
+from metforward.analyse.bulletin import bulletin_data
+from metforward.analyse.jem import jem_data
+from metforward.analyse.reports import (
+    ReportError,
+    bulletin_inputs,
+    jem_inputs,
+    loads_used,
+    resolve_borough,
+    summary_data,
+)
 from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError
 from metforward.cli.targets import load_targets
 from metforward.domain.areas import LONDON_BOROUGHS
-from metforward.present.report import load_content, render_summary, write_pdf
+from metforward.domain.periods import parse_month
+from metforward.errors import MetforwardError
+from metforward.present.report import load_content, render_bulletin, render_jem, render_summary, write_pdf
 from metforward.store.database import Database
 
 DEFAULT_CONTENT = Path("content/boroughs")
@@ -29,7 +41,11 @@ def build_summary(db: Database, borough: str, year: str, targets: TargetsFile | 
     """Write one borough's summary to ``out`` (.html or .pdf); ``london`` keeps London targets' results."""
     data = summary_data(db, borough, year, targets, london)
     content = load_content(content_dir, data.borough_code, slug(data.borough_name))
-    html = render_summary(data, content, targets_name=targets_name)
+    write(render_summary(data, content, targets_name=targets_name), out)
+
+
+def write(html: str, out: Path) -> None:
+    """Write a report as PDF (``.pdf``) or HTML (anything else), making the folder."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".pdf":
         write_pdf(html, out)
@@ -37,9 +53,33 @@ def build_summary(db: Database, borough: str, year: str, targets: TargetsFile | 
         out.write_text(html, encoding="utf-8")
 
 
+def bulletin_html(db: Database, month: str, alpha: float = 0.05) -> str:
+    """The London bulletin for ``month`` (YYYY-MM) as HTML."""
+    data = bulletin_data(db, parse_month(month), alpha=alpha)
+    loads = loads_used(db, data.before.first, data.after.last)
+    return render_bulletin(data, loads, inputs=bulletin_inputs(data))
+
+
+def jem_html(db: Database, borough: str, months: int = 12, k: int = 5) -> str:
+    """One borough's JEM data pack as HTML."""
+    data = jem_data(db, borough, months=months, k=k)
+    loads = loads_used(db, dt.date.min, dt.date.max)  # the pack's trends span every month loaded
+    return render_jem(data, loads, inputs=jem_inputs(data))
+
+
+def _out_ok(out: Path | None) -> Path:
+    if out is None or out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        typer.echo("Error: give --out FILE.pdf or FILE.html", err=True)
+        raise typer.Exit(2)
+    return out
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` command group to ``app``."""
-    group = typer.Typer(help="Published reports: the borough Local Policing Summary.", no_args_is_help=True)
+    group = typer.Typer(
+        help="Published reports: the borough Local Policing Summary, the London bulletin, the JEM data pack.",
+        no_args_is_help=True,
+    )
     app.add_typer(group, name="report")
 
     @group.command("summary")
@@ -72,9 +112,7 @@ def register(app: typer.Typer) -> None:
         try:
             with Database(ctx.obj.settings.db_path) as db:
                 if borough is not None:
-                    if out is None or out.suffix.lower() not in (".pdf", ".html", ".htm"):
-                        typer.echo("Error: give --out FILE.pdf or FILE.html", err=True)
-                        raise typer.Exit(2)
+                    out = _out_ok(out)
                     resolve_borough(borough)
                     build_summary(db, borough, year, targets_file, name, content, out)
                     typer.echo(f"wrote {out}")
@@ -92,5 +130,63 @@ def register(app: typer.Typer) -> None:
                         progress.advance(task)
                 typer.echo(f"wrote {len(codes)} reports to {out_dir}")
         except (ReportError, FileNotFoundError, ValueError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+
+    @group.command("bulletin")
+    def bulletin(
+        ctx: typer.Context,
+        month: Annotated[str, typer.Option(help="The latest month of the bulletin, YYYY-MM (e.g. 2025-06).")],
+        out: Annotated[Path, typer.Option(help="The report file: .pdf or .html.")] = Path("bulletin.pdf"),
+        alpha: Annotated[float, typer.Option(help="Significance level for verdicts and flags (on q values).")] = 0.05,
+    ) -> None:
+        """The London bulletin: results so far (FY to date vs a year earlier), exceptions, notable borough changes."""
+        out = _out_ok(out)
+        try:
+            with Database(ctx.obj.settings.db_path) as db:
+                write(bulletin_html(db, month, alpha), out)
+        except (MetforwardError, ValueError) as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(f"wrote {out}")
+
+    @group.command("jem")
+    def jem(
+        ctx: typer.Context,
+        borough: Annotated[str | None, typer.Option(help="A London borough: name, slug or GSS code.")] = None,
+        out: Annotated[Path | None, typer.Option(help="The report file: .pdf or .html.")] = None,
+        all_boroughs: Annotated[bool, typer.Option("--all", help="Every London borough, into --out-dir.")] = False,
+        out_dir: Annotated[Path | None, typer.Option(help="With --all: the folder for the packs.")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="With --all: pdf or html.")] = "pdf",
+        months: Annotated[int, typer.Option(help="Recent months of each source in the pack.")] = 12,
+        similar: Annotated[int, typer.Option(help="How many most similar boroughs to compare with.")] = 5,
+    ) -> None:
+        """The Joint Engagement Meeting data pack: trends, violence proxies, places, similar boroughs, outcomes."""
+        if all_boroughs == (borough is not None):
+            typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
+            raise typer.Exit(2)
+        if fmt not in ("pdf", "html"):
+            typer.echo("Error: --format must be pdf or html", err=True)
+            raise typer.Exit(2)
+        try:
+            with Database(ctx.obj.settings.db_path) as db:
+                if borough is not None:
+                    out = _out_ok(out)
+                    resolve_borough(borough)
+                    write(jem_html(db, borough, months, similar), out)
+                    typer.echo(f"wrote {out}")
+                    return
+                if out_dir is None:
+                    typer.echo("Error: --all needs --out-dir DIR", err=True)
+                    raise typer.Exit(2)
+                codes = sorted(LONDON_BOROUGHS)
+                with Progress() as progress:
+                    task = progress.add_task("JEM data packs", total=len(codes))
+                    for code in codes:
+                        path = out_dir / f"jem-{slug(LONDON_BOROUGHS[code])}.{fmt}"
+                        write(jem_html(db, code, months, similar), path)
+                        progress.advance(task)
+                typer.echo(f"wrote {len(codes)} packs to {out_dir}")
+        except (MetforwardError, ValueError) as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from exc

@@ -380,3 +380,237 @@ def render_summary(data: Any, content: Content, *, targets_name: str | None = No
             "report_title": f"Local Policing Summary: {data.borough_name}, {data.year.label}",
         },
     )
+
+
+# --- charts and maps for the bulletin and the JEM pack -------------------------------------------------
+
+#: A sequential, colour-blind-safe ramp for rates (five stops of viridis; Nuñez, Anderton and Renslow 2018).
+SEQUENTIAL = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
+_LINE_COLOURS = [OKABE_ITO[k] for k in ("blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "black", "yellow")]  # fmt: skip
+
+
+def ratio_chart(rows: list[dict[str, Any]], *, title: str) -> Markup:
+    """Rate ratios with their intervals, one line per category (a forest plot, log scale), verdict as shape."""
+    values = [
+        {
+            "category": r["category"],
+            "ratio": r["rate_ratio"],
+            "low": r["ci_low"],
+            "high": r["ci_high"],
+            "verdict": r["verdict"],
+        }
+        for r in rows
+        if r.get("rate_ratio") is not None and r.get("ci_low") and r.get("ci_high")
+    ]
+    order = [v["category"] for v in values]
+    domain = ["up", "down", "can't tell"]
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": 380,
+        "height": {"step": 16},
+        "data": {"values": values},
+        "config": {"font": "DejaVu Sans", "view": {"stroke": None}},
+        "layer": [
+            {"mark": {"type": "rule", "color": "#555555", "strokeDash": [3, 2]}, "encoding": {"x": {"datum": 1}}},
+            {
+                "mark": {"type": "rule", "strokeWidth": 1.5},
+                "encoding": {
+                    "y": {"field": "category", "type": "nominal", "sort": order, "title": None},
+                    "x": {"field": "low", "type": "quantitative", "scale": {"type": "log"}, "title": "rate ratio (log scale), 95% interval"},
+                    "x2": {"field": "high"},
+                    "color": {"field": "verdict", "type": "nominal", "scale": {"domain": domain, "range": [VERDICT_COLOURS[d] for d in domain]}, "legend": None},
+                },
+            },
+            {
+                "mark": {"type": "point", "filled": True, "size": 50},
+                "encoding": {
+                    "y": {"field": "category", "type": "nominal", "sort": order, "title": None},
+                    "x": {"field": "ratio", "type": "quantitative"},
+                    "color": {"field": "verdict", "type": "nominal", "title": "verdict", "scale": {"domain": domain, "range": [VERDICT_COLOURS[d] for d in domain]}},
+                    "shape": {"field": "verdict", "type": "nominal", "title": "verdict", "scale": {"domain": domain, "range": ["triangle-up", "triangle-down", "circle"]}},
+                },
+            },
+        ],
+    }  # fmt: skip
+    ups = sum(1 for v in values if v["verdict"] == "up")
+    downs = sum(1 for v in values if v["verdict"] == "down")
+    description = (
+        f"Dot-and-interval chart of the rate ratio for {len(values)} categories on a log scale, with a line at 1 "
+        f"(no change): {ups} up (vermillion triangles), {downs} down (blue triangles pointing down), "
+        f"{len(values) - ups - downs} can't tell (grey circles). The numbers are in the table."
+    )
+    return chart_svg(spec, title=title, description=description)
+
+
+def series_chart(monthly: Mapping[str, Mapping[str, int]], *, title: str, top: int = 8) -> Markup:
+    """Monthly counts of the ``top`` largest categories as lines (Okabe-Ito colours, legend in words)."""
+    totals = sorted(monthly, key=lambda c: (-sum(monthly[c].values()), c))[:top]
+    months = sorted({m for c in totals for m in monthly[c]})
+    values = [{"month": m, "category": c, "crimes": monthly[c][m]} for c in totals for m in months if m in monthly[c]]
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": 560,
+        "height": 240,
+        "data": {"values": values},
+        "config": {"font": "DejaVu Sans", "view": {"stroke": None}, "legend": {"labelLimit": 260, "orient": "bottom", "columns": 2}},
+        "mark": {"type": "line", "strokeWidth": 1.4},
+        "encoding": {
+            "x": {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": None},
+            "y": {"field": "crimes", "type": "quantitative", "title": "recorded crimes per month"},
+            "color": {"field": "category", "type": "nominal", "title": None, "sort": totals, "scale": {"domain": totals, "range": _LINE_COLOURS[: len(totals)]}},
+        },
+    }  # fmt: skip
+    description = (
+        f"Line chart of recorded crimes per month from {months[0] if months else '-'} to "
+        f"{months[-1] if months else '-'} for the {len(totals)} largest categories: {', '.join(totals)}. "
+        "Yearly totals are in the table below the chart."
+    )
+    return chart_svg(spec, title=title, description=description)
+
+
+def quantile_breaks(values: list[float], classes: int = 5) -> list[float]:
+    """Upper bounds of ``classes`` quantile classes (the last is the maximum); fewer when values repeat."""
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    breaks = [ordered[min(len(ordered) - 1, math.ceil(len(ordered) * (i + 1) / classes) - 1)] for i in range(classes)]
+    return sorted(set(breaks))
+
+
+def choropleth_svg(
+    outline: shapely.Geometry | None,
+    areas: list[tuple[str, str, shapely.Geometry, float | None]],
+    *,
+    title: str,
+    unit: str,
+    width: int = 560,
+) -> Markup:
+    """An SVG choropleth (British National Grid, north up): quantile classes, viridis ramp, legend in words."""
+    shapes = [a[2] for a in areas] + ([outline] if outline is not None else [])
+    if not shapes:
+        return Markup("")
+    x0, y0, x1, y1 = shapely.total_bounds(shapes)
+    k = width / max(x1 - x0, 1.0)
+    height = math.ceil((y1 - y0) * k)
+    breaks = quantile_breaks([v for *_, v in areas if v is not None])
+    ramp = SEQUENTIAL[-len(breaks) :] if breaks else ()
+
+    def colour(value: float | None) -> str:
+        if value is None:
+            return "#FFFFFF"
+        for i, upper in enumerate(breaks):
+            if value <= upper:
+                return ramp[i]
+        return ramp[-1]
+
+    lows = [min((v for *_, v in areas if v is not None), default=0.0), *breaks[:-1]]
+    labels = [f"{lo:,.1f} to {hi:,.1f}" for lo, hi in zip(lows, breaks, strict=True)]
+    description = (
+        f"{title}: {len(areas)} areas shaded in {len(breaks)} quantile classes from dark purple (lowest) to yellow "
+        f"(highest) {unit}: " + "; ".join(labels) + ". White: no rate. The figures are in the table."
+    )
+    rows = math.ceil(len(labels) / 3) if labels else 0
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{html.escape(description)}" '
+        f'width="{width}" height="{height + 18 * rows + 24}" viewBox="0 0 {width} {height + 18 * rows + 24}">',
+        f"<title>{html.escape(title)}</title>",
+    ]
+    for code, name, shape, value in areas:
+        label = f"{name} ({code}): " + ("no rate" if value is None else f"{value:,.1f} {unit}")
+        out.append(
+            f'<path d="{_path(shape, x0, y1, k)}" fill="{colour(value)}" stroke="#ffffff" stroke-width="0.4">'
+            f"<title>{html.escape(label)}</title></path>"
+        )
+    if outline is not None:
+        out.append(f'<path d="{_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
+    y = height + 14
+    out.append(f'<text x="0" y="{y}" font-size="10">{html.escape(unit)}:</text>')
+    for i, label in enumerate(labels):
+        lx, ly = (i % 3) * 186, y + 6 + (i // 3) * 18
+        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{ramp[i]}" stroke="#666666"/>')
+        out.append(f'<text x="{lx + 16}" y="{ly + 10}" font-size="10">{html.escape(label)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+# --- the London bulletin and the JEM data pack ---------------------------------------------------------
+
+
+def render_bulletin(data: Any, loads: list[Any], *, inputs: Mapping[str, str]) -> str:
+    """The London monthly bulletin (``data``: :class:`metforward.analyse.bulletin.BulletinData`) as HTML."""
+    results = [r.as_dict() for r in data.results]
+    chart = ratio_chart(results, title=f"Results so far, {data.financial_year}: rate ratios") if results else None
+    return render_html(
+        "bulletin.html",
+        {
+            "b": data,
+            "results": results,
+            "chart": chart,
+            "loads": loads,
+            "inputs": inputs,
+            "report_title": f"London bulletin: results so far to {data.month:%B %Y}",
+        },
+    )
+
+
+def yearly_totals(
+    monthly: Mapping[str, Mapping[str, int]], top: int = 5
+) -> tuple[list[str], list[tuple[str, int, int, list[int | None]]]]:
+    """A year-by-row table from ``{category: {YYYY-MM: n}}``: the ``top`` largest categories as columns.
+
+    Returns (the categories shown, [(year, months with data, all categories, [count per shown category])]).
+    """
+    shown = sorted(monthly, key=lambda c: (-sum(monthly[c].values()), c))[:top]
+    years = sorted({m[:4] for months in monthly.values() for m in months})
+    rows = []
+    for year in years:
+        months = {m for months in monthly.values() for m in months if m.startswith(year)}
+        total = sum(n for months in monthly.values() for m, n in months.items() if m.startswith(year))
+        per: list[int | None] = []
+        for c in shown:
+            values = [n for m, n in monthly[c].items() if m.startswith(year)]
+            per.append(sum(values) if values else None)
+        rows.append((year, len(months), total, per))
+    return shown, rows
+
+
+def render_jem(data: Any, loads: list[Any], *, inputs: Mapping[str, str]) -> str:
+    """The Joint Engagement Meeting data pack (``data``: :class:`metforward.analyse.jem.JemData`) as HTML."""
+    trends = data.trends.data
+    chart = (
+        series_chart(trends["monthly"], title=f"Recorded crime by month and category, {data.borough_name}")
+        if data.trends.available
+        else None
+    )
+    years, yearly = yearly_totals(trends["monthly"]) if data.trends.available else ([], [])
+    lsoa_map = None
+    if data.lsoa_rates.available and data.lsoa_shapes:
+        areas = [
+            (a["code"], a["name"], data.lsoa_shapes[a["code"]], a["rate_per_1000"])
+            for a in data.lsoa_rates.data["areas"]
+            if a["code"] in data.lsoa_shapes
+        ]
+        lsoa_map = choropleth_svg(
+            data.outline,
+            areas,
+            title=f"Crime per 1,000 residents by LSOA, {data.borough_name}, {data.lsoa_rates.data['period']}",
+            unit="crimes per 1,000 residents",
+        )
+    lsoa_top = sorted(
+        (a for a in data.lsoa_rates.data.get("areas", []) if a["rate_per_1000"] is not None),
+        key=lambda a: (-a["rate_per_1000"], a["code"]),
+    )[:15]
+    return render_html(
+        "jem.html",
+        {
+            "j": data,
+            "chart": chart,
+            "years": years,
+            "yearly": yearly,
+            "lsoa_map": lsoa_map,
+            "lsoa_top": lsoa_top,
+            "loads": loads,
+            "inputs": inputs,
+            "report_title": f"Joint Engagement Meeting data pack: {data.borough_name}",
+        },
+    )
