@@ -176,6 +176,15 @@ def test_jem_degrades_honestly(store: Path) -> None:
     )
     assert not data.hot_streets.available and "Not shown: hot streets cannot be built from the store." in html
     assert data.trends.available  # the Datastore covers every borough
+    with Database(store) as db:
+        city = jem_data(db, "City of London")  # police.uk rows, but no Datastore rows at all
+    html = render_jem(
+        city,
+        [],
+        inputs=dict.fromkeys(("compare", "dashboard", "hotstreets", "repeats", "lsoa", "outcomes", "searches"), "x"),
+    )
+    assert not city.trends.available and city.hot_streets.available
+    assert "Not shown: long trends by category cannot be built from the store." in html
 
 
 @pytest.mark.parametrize("which", ["bulletin", "jem"])
