@@ -14,11 +14,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck pytest system clean sample
 
+# Load the bundled sample if the store is empty, then serve it on http://127.0.0.1:8000 (Ctrl-C stops).
 run: $(STAMP)
-	$(BIN)/metforward --db $(DB) ingest sample/
-	$(BIN)/metforward --db $(DB) status
-	$(BIN)/metforward --db $(DB) counts
-	$(BIN)/metforward --db $(DB) targets check examples/targets-2010-11.yaml
+	$(BIN)/metforward --db $(DB) serve --load-if-empty sample/ --targets examples/targets-2010-11.yaml \
+		--host 127.0.0.1 --port 8000
 
 test: $(STAMP) lint typecheck pytest
 

@@ -517,3 +517,23 @@ def jem_inputs(data: JemData) -> dict[str, str]:
         "outcomes": f"metforward outcomes --area {code} --period {data.outcomes.data.get('period', 'P')}",
         "searches": f"metforward searches --area {code} --to {str(streets.get('period', ':P')).split(':')[-1]} --rates",
     }
+
+
+def bulletin_report(
+    db: Database, month: dt.date, *, alpha: float = 0.05
+) -> tuple[BulletinData, list[LoadInfo], dict[str, str]]:
+    """What the bulletin is rendered from: its data, the loads it rests on, the commands that reproduce it."""
+    from metforward.analyse.bulletin import bulletin_data
+
+    data = bulletin_data(db, month, alpha=alpha)
+    return data, loads_used(db, data.before.first, data.after.last), bulletin_inputs(data)
+
+
+def jem_report(
+    db: Database, borough: str, *, months: int = 12, k: int = 5
+) -> tuple[JemData, list[LoadInfo], dict[str, str]]:
+    """What the JEM pack is rendered from: its data, the loads (every month: its trends span them all), the commands."""
+    from metforward.analyse.jem import jem_data
+
+    data = jem_data(db, borough, months=months, k=k)
+    return data, loads_used(db, dt.date.min, dt.date.max), jem_inputs(data)

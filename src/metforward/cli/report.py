@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
@@ -10,13 +9,10 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from metforward.analyse.bulletin import bulletin_data
-from metforward.analyse.jem import jem_data
 from metforward.analyse.reports import (
     ReportError,
-    bulletin_inputs,
-    jem_inputs,
-    loads_used,
+    bulletin_report,
+    jem_report,
     resolve_borough,
     summary_data,
 )
@@ -55,16 +51,14 @@ def write(html: str, out: Path) -> None:
 
 def bulletin_html(db: Database, month: str, alpha: float = 0.05) -> str:
     """The London bulletin for ``month`` (YYYY-MM) as HTML."""
-    data = bulletin_data(db, parse_month(month), alpha=alpha)
-    loads = loads_used(db, data.before.first, data.after.last)
-    return render_bulletin(data, loads, inputs=bulletin_inputs(data))
+    data, loads, inputs = bulletin_report(db, parse_month(month), alpha=alpha)
+    return render_bulletin(data, loads, inputs=inputs)
 
 
 def jem_html(db: Database, borough: str, months: int = 12, k: int = 5) -> str:
     """One borough's JEM data pack as HTML."""
-    data = jem_data(db, borough, months=months, k=k)
-    loads = loads_used(db, dt.date.min, dt.date.max)  # the pack's trends span every month loaded
-    return render_jem(data, loads, inputs=jem_inputs(data))
+    data, loads, inputs = jem_report(db, borough, months=months, k=k)
+    return render_jem(data, loads, inputs=inputs)
 
 
 def _out_ok(out: Path | None) -> Path:

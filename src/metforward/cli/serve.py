@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -48,12 +49,17 @@ def register(app: typer.Typer) -> None:
                 envvar="METFORWARD_TARGETS", help="Targets file whose verdicts the pages and API show (YAML)."
             ),
         ] = None,
-        workers: Annotated[int, typer.Option(help="Read-only store connections (concurrent requests).")] = 16,
+        workers: Annotated[
+            int | None,
+            typer.Option(help="Server processes (default: one per CPU, at most 4); each opens the store read-only."),
+        ] = None,
+        connections: Annotated[int, typer.Option(help="Read-only store connections per process.")] = 16,
     ) -> None:
         """Serve the London overview, borough pages, compare, map explorer and the /api/v1 JSON API."""
         import uvicorn
 
         from metforward.log import enable
+        from metforward.store.pool import prepare
         from metforward.web.app import create_app
 
         settings = ctx.obj.settings
@@ -63,20 +69,52 @@ def register(app: typer.Typer) -> None:
             with Database(settings.db_path) as db:
                 summary = run_ingest(db, [load_if_empty], ReadOptions(), show_progress=True)
             print_summary(summary, console)
-        with Database(settings.db_path) as db:
+        prepare(settings.db_path)  # cubes built now, so every server process opens the store read-only
+        with Database(settings.db_path, read_only=True) as db:
             loads = len(catalog.police_coverage(db))
         if not loads:
             console.print(
                 "[yellow]No police.uk data loaded: pages will say what to load. Try: metforward ingest PATH[/]"
             )
-        enable(logging.INFO)
-        app_ = create_app(
-            replace(
-                settings,
-                tile_url=tile_url or settings.tile_url,
-                targets_file=targets or settings.targets_file,
-                pool_size=workers,
-            )
+        settings = replace(
+            settings,
+            tile_url=tile_url or settings.tile_url,
+            targets_file=targets or settings.targets_file,
+            pool_size=connections,
         )
-        console.print(f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api); Ctrl-C stops.")
-        uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+        processes = workers if workers is not None else min(4, os.cpu_count() or 1)
+        console.print(
+            f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api), {processes} process"
+            f"{'es' if processes > 1 else ''}; Ctrl-C stops."
+        )
+        if processes == 1:
+            enable(logging.INFO)
+            uvicorn.run(
+                create_app(settings),
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                loop="uvloop",
+                http="httptools",
+            )
+            return
+        # Several processes: each builds the app from the environment (uvicorn imports the factory).
+        os.environ.update(
+            METFORWARD_DB=str(settings.db_path),
+            METFORWARD_POOL_SIZE=str(connections),
+            METFORWARD_LOG="1",
+            **({"METFORWARD_TILE_URL": settings.tile_url} if settings.tile_url else {}),
+            **({"METFORWARD_TARGETS": str(settings.targets_file)} if settings.targets_file else {}),
+        )
+        uvicorn.run(
+            "metforward.web.app:create_app_from_env",
+            factory=True,
+            workers=processes,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            loop="uvloop",
+            http="httptools",
+        )

@@ -90,14 +90,20 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
     return env.get_template(template).render(full)
 
 
-def write_pdf(html_text: str, path: Path) -> None:
-    """Write ``html_text`` as a PDF with WeasyPrint (no base URL: nothing can be fetched)."""
+def pdf_bytes(html_text: str) -> bytes:
+    """``html_text`` as a PDF with WeasyPrint (no base URL and a fetcher that refuses: nothing is fetched)."""
     import weasyprint  # type: ignore[import-untyped]
 
     document = weasyprint.HTML(string=html_text, base_url=None, url_fetcher=_no_fetch).render()
     document.metadata.created = None
     document.metadata.modified = None
-    document.write_pdf(path)
+    data: bytes = document.write_pdf()
+    return data
+
+
+def write_pdf(html_text: str, path: Path) -> None:
+    """Write ``html_text`` as a PDF file (see :func:`pdf_bytes`)."""
+    path.write_bytes(pdf_bytes(html_text))
 
 
 def _no_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, Any]:

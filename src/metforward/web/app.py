@@ -185,6 +185,23 @@ def _error(request: Request, error: WebError) -> Response:
     return render(request, "error.html", status_code=error.status, error=error, title=f"Error {error.status}")
 
 
+def create_app_from_env() -> FastAPI:
+    """The app for ``metforward serve --workers N``: each worker process builds it from the environment.
+
+    ``METFORWARD_DB``, ``METFORWARD_TILE_URL``, ``METFORWARD_TARGETS`` (see :class:`Settings`) and
+    ``METFORWARD_POOL_SIZE`` (connections per worker).
+    """
+    import os
+    from dataclasses import replace
+
+    if os.environ.get("METFORWARD_LOG"):
+        from metforward.log import enable
+
+        enable(logging.INFO)
+    settings = Settings.from_env()
+    return create_app(replace(settings, pool_size=int(os.environ.get("METFORWARD_POOL_SIZE", settings.pool_size))))
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The web application for the store ``settings.db_path`` (opened read-only at start-up)."""
     ctx = Context(settings)

@@ -4,4 +4,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: tuple[APIRouter, ...] = ()
+from metforward.web.api import (
+    areas,
+    compare,
+    confidence,
+    exceptions,
+    geo,
+    hotstreets,
+    outcomes,
+    searches,
+    status,
+    targets,
+)
+
+ROUTERS: tuple[APIRouter, ...] = (
+    geo.router,
+    areas.router,
+    compare.router,
+    targets.router,
+    exceptions.router,
+    hotstreets.router,
+    outcomes.router,
+    searches.router,
+    confidence.router,
+    status.router,
+)

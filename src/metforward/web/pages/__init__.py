@@ -4,4 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: tuple[APIRouter, ...] = ()
+from metforward.web.api import reference
+from metforward.web.pages import boroughs, compare, data, downloads, overview
+from metforward.web.pages import map as map_page
+
+ROUTERS: tuple[APIRouter, ...] = (
+    overview.router,
+    boroughs.router,
+    compare.router,
+    data.router,
+    downloads.router,
+    map_page.router,
+    reference.router,
+)

@@ -1,0 +1,57 @@
+"""``/targets``: the verdicts of the app's targets file, as ``metforward targets check FILE --json``."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+
+from metforward.analyse.targets import TargetResult, TargetsFileError, check_targets, parse_targets
+from metforward.store.database import Database
+from metforward.web.api.common import Page, Paging
+from metforward.web.app import context, get_db
+from metforward.web.errors import API_ERRORS, WebError
+
+router = APIRouter(tags=["targets"])
+
+#: The verdicts of the last (load version, file, file's mtime): checking a file takes about a second.
+_cache: dict[tuple[str, str, int], list[TargetResult]] = {}
+_lock = threading.Lock()
+
+
+class TargetsPage(Page[TargetResult]):
+    """A page of target verdicts (achieved, missed or can't tell) with the file they come from."""
+
+    file: str
+    title: str | None
+
+
+@router.get("/targets", response_model=TargetsPage, responses=API_ERRORS, summary="Targets and their verdicts")
+def targets(
+    request: Request, db: Annotated[Database, Depends(get_db)], paging: Annotated[Paging, Depends()]
+) -> dict[str, object]:
+    """Each target of the app's targets file achieved, missed or can't tell, with the observed value and interval."""
+    path = context(request).settings.targets_file
+    if path is None:
+        raise WebError(404, "no_targets", "this service has no targets file (start it with a targets file setting)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WebError(400, "cannot_answer", f"the targets file {path.name} cannot be read: {exc}") from exc
+    try:
+        parsed = parse_targets(data, path.name)
+    except TargetsFileError as exc:
+        raise WebError(
+            400, "cannot_answer", f"{path.name} is not a valid targets file: {'; '.join(exc.problems)}"
+        ) from exc
+    key = (context(request).load_version, str(path), path.stat().st_mtime_ns)
+    with _lock:
+        results = _cache.get(key)
+    if results is None:
+        results = check_targets(db, parsed)
+        with _lock:
+            _cache.clear()
+            _cache[key] = results
+    return {**paging.page(request, results), "file": path.name, "title": parsed.title}
