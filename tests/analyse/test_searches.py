@@ -106,6 +106,12 @@ def test_every_sample_search_is_in_exactly_one_borough_or_counted_outside(store:
         f"E090000{i}" for i in range(10, 34)
     }
     assert hackney == next(r["count"] for r in boroughs if r["borough_code"] == "E09000012")
+    # by LSOA and ward too (the LSOA output name once bound to the table's own column): same total
+    with Database(store, read_only=True) as db:
+        for level in ("lsoa", "ward"):
+            rows = S.search_counts(db, S.selection(db, area="Hackney"), [level])
+            assert sum(int(r["count"]) for r in rows) == hackney  # type: ignore[call-overload]
+            assert len(rows) > 10
     # `metforward status` counts the same searches as not placed
     status = json.loads(runner.invoke(app, ["--db", store, "status", "--json"]).stdout)
     months = [m for m in status["police_uk"] if m["kind"] == "stop-and-search"]

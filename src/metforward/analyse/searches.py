@@ -235,7 +235,8 @@ def _group_sql(by: Sequence[str]) -> tuple[list[str], list[str]]:
 
 def _grouped(db: Database, sel: Selection, by: Sequence[str], measures: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     columns, exprs = _group_sql(by)
-    keys = [BY[b][0] for b in dict.fromkeys(by)]
+    # by position: an output name such as lsoa_code would otherwise bind to the table's own column
+    keys = [str(columns.index(BY[b][0]) + 1) for b in dict.fromkeys(by)]
     where, params = sel.where()
     select = ", ".join([*exprs, measures])
     group = f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)} NULLS LAST" if keys else ""

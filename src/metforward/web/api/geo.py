@@ -90,7 +90,11 @@ class MonthsResponse(BaseModel):
     attribution: str
 
 
-_GEO_DOC: dict[int | str, dict[str, Any]] = {**API_ERRORS}
+#: Errors are JSON (the one error shape), not GeoJSON: say so, or the schema would claim geo+json.
+_GEO_DOC: dict[int | str, dict[str, Any]] = {
+    status: {**doc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    for status, doc in API_ERRORS.items()
+}
 
 
 # --- boundaries, simplified and cached ------------------------------------------------------------

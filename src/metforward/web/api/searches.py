@@ -23,13 +23,12 @@ from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 
 router = APIRouter(tags=["searches"])
 
-#: The grouping keys of ``metforward searches --by`` except ``lsoa``, which the analyse query cannot
-#: group by yet (DuckDB binds its GROUP BY lsoa_code to the source column, not the alias: a 500).
-
+#: The grouping keys of ``metforward searches --by``.
 By = Literal[
     "month",
     "borough",
     "ward",
+    "lsoa",
     "object",
     "legislation",
     "ethnicity",
@@ -72,9 +71,7 @@ def searches(
             "(searches per 1,000 residents by ethnic group, Census 2021, and the ratio to White)."
         ),
     ] = "counts",
-    by: Annotated[
-        list[By] | None, Query(description=f"Group by (repeat): {', '.join(b for b in BY if b != 'lsoa')}.")
-    ] = None,
+    by: Annotated[list[By] | None, Query(description=f"Group by (repeat): {', '.join(BY)}.")] = None,
     area: Annotated[
         str | None,
         Query(max_length=100, description="A borough, ward or LSOA: name or GSS code (default: London, the Met)."),
