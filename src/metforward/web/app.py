@@ -9,6 +9,7 @@ sees new figures as soon as new data is loaded.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
@@ -211,6 +212,8 @@ def create_app(settings: Settings) -> FastAPI:
         prepare(settings.db_path)
         ctx.pool = ReadPool(settings.db_path, settings.pool_size)
         log.info("serving %s (load version %s)", settings.db_path, ctx.load_version)
+        gc.collect()
+        gc.freeze()  # start-up objects (modules, schemas, templates) leave the collector's scans: shorter pauses
         try:
             yield
         finally:

@@ -88,20 +88,36 @@ class ResultCache:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], R]) -> R:
-        """The cached result for ``key`` (include the load version in it), made by ``make()`` on a miss."""
+        """The cached result for ``key`` (include the load version in it), made by ``make()`` on a miss.
+
+        Concurrent misses on one key wait for a single ``make()`` (no stampede of identical queries
+        when a cold server meets many clients at once).
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 found: R = self._items[key]
                 return found
-        value = make()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    done: R = self._items[key]
+                    return done
+            try:
+                value = make()
+            finally:
+                with self._lock:
+                    self._building.pop(key, None)
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
         return value
 
 

@@ -33,6 +33,7 @@ from metforward.web.pages.overview import invalid, page, slug
 router = APIRouter()
 
 _LOCK = threading.Lock()
+_BUILDING: dict[tuple[str, str, str, str], threading.Lock] = {}
 _LONDON: dict[tuple[str, str, int], dict[str, TargetResult]] = {}
 _SUMMARIES: OrderedDict[tuple[str, str, str, str], tuple[SummaryData, str | None, dict[str, Any]]] = OrderedDict()
 #: Borough summaries kept in memory (each a few hundred kB at most).
@@ -118,6 +119,29 @@ def _summary_entry(
         if key in _SUMMARIES:
             _SUMMARIES.move_to_end(key)
             return _SUMMARIES[key]
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:  # concurrent first requests for one borough wait for one computation
+        with _LOCK:
+            if key in _SUMMARIES:
+                _SUMMARIES.move_to_end(key)
+                return _SUMMARIES[key]
+        try:
+            return _build_summary(db, key, code, label, targets, name, london, problem)
+        finally:
+            with _LOCK:
+                _BUILDING.pop(key, None)
+
+
+def _build_summary(
+    db: Database,
+    key: tuple[str, str, str, str],
+    code: str,
+    label: str,
+    targets: TargetsFile | None,
+    name: str | None,
+    london: dict[str, TargetResult],
+    problem: str | None,
+) -> tuple[SummaryData, str | None, dict[str, Any]]:
     data = summary_data(db, code, label, targets, london)
     if problem:
         data.notes.insert(0, problem)
@@ -172,6 +196,8 @@ def borough_page(
 ) -> HTMLResponse:
     """One borough: targets and verdicts, trends, hot streets and spots, outcomes, searches, confidence."""
     data, targets_name, drawn = _summary_entry(request, db, borough, year)
+    if "page" in drawn:  # the rendered page, kept with its summary (same load version, same targets)
+        return HTMLResponse(drawn["page"])
     if not drawn:
         drawn.update(figures(data))
     values: dict[str, Any] = {
@@ -183,4 +209,8 @@ def borough_page(
         "streets": data.streets.streets[:10] if data.streets else [],
         **drawn,
     }
-    return page(request, "borough.html", title=f"{data.borough_name}, {data.year.label}", active="/boroughs", **values)
+    response = page(
+        request, "borough.html", title=f"{data.borough_name}, {data.year.label}", active="/boroughs", **values
+    )
+    drawn["page"] = bytes(response.body)
+    return response
