@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import typer
 from rich.progress import Progress
 
 from metforward.analyse.reports import (
-    ReportError,
     bulletin_report,
     jem_report,
     resolve_borough,
@@ -97,35 +97,12 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  - {problem}", err=True)
             raise typer.Exit(2) from exc
         name = targets.name if targets else None
-        if all_boroughs == (borough is not None):
-            typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
-            raise typer.Exit(2)
-        if fmt not in ("pdf", "html"):
-            typer.echo("Error: --format must be pdf or html", err=True)
-            raise typer.Exit(2)
-        try:
-            with Database(ctx.obj.settings.db_path) as db:
-                if borough is not None:
-                    out = _out_ok(out)
-                    resolve_borough(borough)
-                    build_summary(db, borough, year, targets_file, name, content, out)
-                    typer.echo(f"wrote {out}")
-                    return
-                if out_dir is None:
-                    typer.echo("Error: --all needs --out-dir DIR", err=True)
-                    raise typer.Exit(2)
-                codes = sorted(LONDON_BOROUGHS)
-                london: dict[str, TargetResult] = {}
-                with Progress() as progress:
-                    task = progress.add_task("Local Policing Summaries", total=len(codes))
-                    for code in codes:
-                        path = out_dir / f"summary-{slug(LONDON_BOROUGHS[code])}.{fmt}"
-                        build_summary(db, code, year, targets_file, name, content, path, london)
-                        progress.advance(task)
-                typer.echo(f"wrote {len(codes)} reports to {out_dir}")
-        except (ReportError, FileNotFoundError, ValueError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        london: dict[str, TargetResult] = {}  # London-wide targets are checked once for all boroughs
+
+        def make(db: Database, area: str, path: Path) -> None:
+            build_summary(db, area, year, targets_file, name, content, path, london)
+
+        _one_or_all(ctx, borough, out, all_boroughs, out_dir, fmt, "Local Policing Summaries", "summary", make)
 
     @group.command("bulletin")
     def bulletin(
@@ -156,31 +133,49 @@ def register(app: typer.Typer) -> None:
         similar: Annotated[int, typer.Option(help="How many most similar boroughs to compare with.")] = 5,
     ) -> None:
         """The Joint Engagement Meeting data pack: trends, violence proxies, places, similar boroughs, outcomes."""
-        if all_boroughs == (borough is not None):
-            typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
-            raise typer.Exit(2)
-        if fmt not in ("pdf", "html"):
-            typer.echo("Error: --format must be pdf or html", err=True)
-            raise typer.Exit(2)
-        try:
-            with Database(ctx.obj.settings.db_path) as db:
-                if borough is not None:
-                    out = _out_ok(out)
-                    resolve_borough(borough)
-                    write(jem_html(db, borough, months, similar), out)
-                    typer.echo(f"wrote {out}")
-                    return
-                if out_dir is None:
-                    typer.echo("Error: --all needs --out-dir DIR", err=True)
-                    raise typer.Exit(2)
-                codes = sorted(LONDON_BOROUGHS)
-                with Progress() as progress:
-                    task = progress.add_task("JEM data packs", total=len(codes))
-                    for code in codes:
-                        path = out_dir / f"jem-{slug(LONDON_BOROUGHS[code])}.{fmt}"
-                        write(jem_html(db, code, months, similar), path)
-                        progress.advance(task)
-                typer.echo(f"wrote {len(codes)} packs to {out_dir}")
-        except (MetforwardError, ValueError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+
+        def make(db: Database, area: str, path: Path) -> None:
+            write(jem_html(db, area, months, similar), path)
+
+        _one_or_all(ctx, borough, out, all_boroughs, out_dir, fmt, "JEM data packs", "jem", make)
+
+
+def _one_or_all(
+    ctx: typer.Context,
+    borough: str | None,
+    out: Path | None,
+    all_boroughs: bool,
+    out_dir: Path | None,
+    fmt: str,
+    label: str,
+    prefix: str,
+    make: Callable[[Database, str, Path], None],
+) -> None:
+    """``--borough X --out FILE`` or ``--all --out-dir DIR [--format]``: check the options, then ``make`` each report."""
+    if all_boroughs == (borough is not None):
+        typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("pdf", "html"):
+        typer.echo("Error: --format must be pdf or html", err=True)
+        raise typer.Exit(2)
+    try:
+        with Database(ctx.obj.settings.db_path) as db:
+            if borough is not None:
+                out = _out_ok(out)
+                resolve_borough(borough)
+                make(db, borough, out)
+                typer.echo(f"wrote {out}")
+                return
+            if out_dir is None:
+                typer.echo("Error: --all needs --out-dir DIR", err=True)
+                raise typer.Exit(2)
+            codes = sorted(LONDON_BOROUGHS)
+            with Progress() as progress:
+                task = progress.add_task(label, total=len(codes))
+                for code in codes:
+                    make(db, code, out_dir / f"{prefix}-{slug(LONDON_BOROUGHS[code])}.{fmt}")
+                    progress.advance(task)
+            typer.echo(f"wrote {len(codes)} {label} to {out_dir}")
+    except (MetforwardError, FileNotFoundError, ValueError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
