@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -112,6 +114,34 @@ class TargetsFile:
     title: str
     alpha: float
     targets: list[Target]
+
+
+def load_targets(path: Path) -> TargetsFile:
+    """Read and validate a targets YAML file; :class:`TargetsFileError` lists every problem with its place.
+
+    Parsed once per version of the file (path, modification time, size): the web app asks on every
+    borough page, and a changed file is read again at once.
+    """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TargetsFileError(str(path), [f"cannot read the file: {exc}"]) from exc
+    return _load_targets(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _load_targets(path: str, _mtime_ns: int, _size: int) -> TargetsFile:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TargetsFileError(path, [f"cannot read the file: {exc}"]) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise TargetsFileError(path, [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
+    return parse_targets(data, path)
 
 
 def parse_targets(data: object, source: str = "<targets>") -> TargetsFile:

@@ -16,8 +16,7 @@ from metforward.analyse.reports import (
     resolve_borough,
     summary_data,
 )
-from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError
-from metforward.cli.targets import load_targets
+from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, load_targets
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import parse_month
 from metforward.errors import MetforwardError

@@ -7,28 +7,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.targets import TargetsFile, TargetsFileError, check_targets, parse_targets
+from metforward.analyse.targets import TargetsFileError, check_targets, load_targets
 from metforward.cli.status import wide_console
 from metforward.store.database import Database
 
 _STYLE = {"achieved": "green", "missed": "red", "can't tell": "yellow"}
-
-
-def load_targets(path: Path) -> TargetsFile:
-    """Read and validate a targets file; :class:`TargetsFileError` lists every problem with its place."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TargetsFileError(str(path), [f"cannot read the file: {exc}"]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise TargetsFileError(str(path), [f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from exc
-    return parse_targets(data, str(path))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import threading
 from typing import Annotated
 
-import yaml
 from fastapi import APIRouter, Depends, Request
 
-from metforward.analyse.targets import TargetResult, TargetsFileError, check_targets, parse_targets
+from metforward.analyse.targets import TargetResult, TargetsFileError, check_targets, load_targets
 from metforward.store.database import Database
 from metforward.web.api.common import Page, Paging
 from metforward.web.app import context, get_db
@@ -37,11 +36,7 @@ def targets(
     if path is None:
         raise WebError(404, "no_targets", "this service has no targets file (start it with a targets file setting)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise WebError(400, "cannot_answer", f"the targets file {path.name} cannot be read: {exc}") from exc
-    try:
-        parsed = parse_targets(data, path.name)
+        parsed = load_targets(path)
     except TargetsFileError as exc:
         raise WebError(
             400, "cannot_answer", f"{path.name} is not a valid targets file: {'; '.join(exc.problems)}"

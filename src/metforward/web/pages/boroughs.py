@@ -15,14 +15,13 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from metforward.analyse.reports import ReportError, SummaryData, parse_year, resolve_borough, summary_data
 from metforward.analyse.reports import summary_inputs as report_inputs
-from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, parse_targets
+from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, load_targets
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.present.report import map_svg, trend_chart
 from metforward.store.database import Database
@@ -78,9 +77,8 @@ def targets_file(request: Request) -> tuple[TargetsFile | None, str | None, dict
         return None, None, {}, "none"
     try:
         stat = Path(path).stat()
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        parsed = parse_targets(data, str(path))
-    except (OSError, yaml.YAMLError) as exc:
+        parsed = load_targets(Path(path))
+    except OSError as exc:
         raise TargetsProblem(f"the targets file {path} cannot be read: {exc}") from exc
     except TargetsFileError as exc:
         raise TargetsProblem(f"the targets file {exc.path} is not valid: " + "; ".join(exc.problems)) from exc
