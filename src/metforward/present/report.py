@@ -281,7 +281,8 @@ def trend_chart(months: list[str], this_year: list[int | None], previous: list[i
     return chart_svg(spec, title=f"Recorded crime by month, {label}", description=description)
 
 
-def _path(geometry: shapely.Geometry, x0: float, y1: float, k: float) -> str:
+def svg_path(geometry: shapely.Geometry, x0: float, y1: float, k: float) -> str:
+    """A (multi)polygon as SVG path data: ``(x - x0) * k`` across, ``(y1 - y) * k`` down (north up)."""
     parts: list[str] = []
     polygons = getattr(geometry, "geoms", [geometry])
     for poly in polygons:
@@ -321,7 +322,7 @@ def map_svg(
     ]
     for shape, cls, _n in cells:
         out.append(
-            f'<path d="{_path(shape, x0, y1, k)}" fill="{HOTSPOT_COLOURS[cls]}" stroke="#ffffff" stroke-width="0.3"/>'
+            f'<path d="{svg_path(shape, x0, y1, k)}" fill="{HOTSPOT_COLOURS[cls]}" stroke="#ffffff" stroke-width="0.3"/>'
         )
     for shape, cls, _n in cells:
         if cls in ("hot", "cold"):
@@ -332,11 +333,11 @@ def map_svg(
             )
     for name, shape in wards or []:
         out.append(
-            f'<path d="{_path(shape, x0, y1, k)}" fill="none" stroke="#555555" stroke-width="0.5" '
+            f'<path d="{svg_path(shape, x0, y1, k)}" fill="none" stroke="#555555" stroke-width="0.5" '
             f'stroke-dasharray="2,1.5"><title>{html.escape(name)} ward</title></path>'
         )
     if outline is not None:
-        out.append(f'<path d="{_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
+        out.append(f'<path d="{svg_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
     y = height + 14
     legend = [("hot", "H hot spot (Gi*, q < 0.05)"), ("cold", "C cold spot"), ("none", "no significant clustering")]
     x = 0
@@ -524,11 +525,11 @@ def choropleth_svg(
     for code, name, shape, value in areas:
         label = f"{name} ({code}): " + ("no rate" if value is None else f"{value:,.1f} {unit}")
         out.append(
-            f'<path d="{_path(shape, x0, y1, k)}" fill="{colour(value)}" stroke="#ffffff" stroke-width="0.4">'
+            f'<path d="{svg_path(shape, x0, y1, k)}" fill="{colour(value)}" stroke="#ffffff" stroke-width="0.4">'
             f"<title>{html.escape(label)}</title></path>"
         )
     if outline is not None:
-        out.append(f'<path d="{_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
+        out.append(f'<path d="{svg_path(outline, x0, y1, k)}" fill="none" stroke="#000000" stroke-width="1.2"/>')
     y = height + 14
     out.append(f'<text x="0" y="{y}" font-size="10">{html.escape(unit)}:</text>')
     for i, label in enumerate(labels):

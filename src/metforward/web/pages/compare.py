@@ -172,14 +172,6 @@ def rate_ratio_chart(rows: list[CompareRow], alpha: float) -> Markup:
     return chart_svg(spec, title="Rate ratio, after against before", description=description)
 
 
-def choice_from(
-    level: str, area: str, before: str | None, after: str | None, source: str, by: str | None,
-    category: list[str] | None, alpha: float,
-) -> CompareChoice:  # fmt: skip
-    """The form's parameters as a :class:`CompareChoice`."""
-    return CompareChoice(level, area, before or None, after or None, source, by or None, list(category or []), alpha)
-
-
 Level = Annotated[str, Query(description="force | borough | ward | lsoa")]
 Area = Annotated[str, Query(description="A name or GSS code; empty: every area")]
 Before = Annotated[str | None, Query(description="YYYY-MM:YYYY-MM")]
@@ -190,10 +182,7 @@ Category = Annotated[list[str] | None, Query(description="Show only these catego
 Alpha = Annotated[float, Query(gt=0, lt=1)]
 
 
-@router.get("/compare", response_class=HTMLResponse)
-def compare_page(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
+def chosen(
     level: Level = "borough",
     area: Area = "Westminster",
     before: Before = None,
@@ -202,9 +191,18 @@ def compare_page(
     by: By = None,
     category: Category = None,
     alpha: Alpha = 0.05,
+) -> CompareChoice:
+    """FastAPI dependency: the compare form's query parameters (shared by the page and its CSV)."""
+    return CompareChoice(level, area, before or None, after or None, source, by or None, list(category or []), alpha)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_page(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    choice: Annotated[CompareChoice, Depends(chosen)],
 ) -> HTMLResponse:
     """Compare two periods: the table, the chart, and a shareable URL."""
-    choice = choice_from(level, area, before, after, source, by, category, alpha)
     error = None
     try:
         table, rows, filled = run(db, choice)
@@ -225,7 +223,7 @@ def compare_page(
         levels=LEVELS,
         sources=SOURCES,
         missing=[month_text(m) for m in table.missing_months] if table else [],
-        chart=rate_ratio_chart(rows, alpha) if rows else Markup(""),
+        chart=rate_ratio_chart(rows, choice.alpha) if rows else Markup(""),
         chart_rows=CHART_ROWS,
         query=filled.query(),
     )

@@ -28,7 +28,7 @@ from metforward.store.places import area_shapes
 from metforward.web.app import context, get_db
 from metforward.web.errors import WebError
 from metforward.web.pages.boroughs import borough_summary
-from metforward.web.pages.compare import After, Alpha, Area, Before, By, Category, Level, Source, choice_from, run
+from metforward.web.pages.compare import CompareChoice, chosen, run
 from metforward.web.pages.overview import MEASURES, invalid, latest_datastore_month, month_param, overview_data, slug
 
 router = APIRouter()
@@ -171,17 +171,10 @@ def bulletin_pdf(db: Annotated[Database, Depends(get_db)], month: Annotated[str 
 @router.get("/compare.csv")
 def compare_csv(
     db: Annotated[Database, Depends(get_db)],
-    level: Level = "borough",
-    area: Area = "Westminster",
-    before: Before = None,
-    after: After = None,
-    source: Source = "datastore",
-    by: By = None,
-    category: Category = None,
-    alpha: Alpha = 0.05,
+    choice: Annotated[CompareChoice, Depends(chosen)],
 ) -> Response:
     """The compare table as CSV: the rows of ``metforward compare --json`` for the same choices."""
-    _table, rows, filled = run(db, choice_from(level, area, before, after, source, by, category, alpha))
+    _table, rows, filled = run(db, choice)
     name = f"compare-{slug(filled.area or filled.level)}-{filled.before}-{filled.after}.csv".replace(":", "_")
     return csv_response([r.as_dict() for r in rows], name)
 

@@ -30,7 +30,7 @@ from metforward.analyse.compare import CompareError, CompareRow, compare
 from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text, parse_month
-from metforward.present.report import OKABE_ITO, num, pct, signed
+from metforward.present.report import OKABE_ITO, num, pct, signed, svg_path
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import area_shapes
@@ -172,16 +172,6 @@ def borough_table(db: Database, month: dt.date, measure: str, category: str | No
     return BoroughTable(month, measure, chosen, categories, values, legend, notes)
 
 
-def _svg_path(geometry: shapely.Geometry, x0: float, y1: float, k: float) -> str:
-    parts: list[str] = []
-    for poly in getattr(geometry, "geoms", [geometry]):
-        if poly.geom_type != "Polygon":
-            continue
-        for ring in [poly.exterior, *poly.interiors]:
-            parts.append("M" + "L".join(f"{(x - x0) * k:.1f},{(y1 - y) * k:.1f}" for x, y in ring.coords) + "Z")
-    return "".join(parts)
-
-
 _SHAPES: dict[str, dict[str, shapely.Geometry]] = {}
 
 
@@ -221,7 +211,7 @@ def choropleth_svg(table: BoroughTable, shapes: dict[str, shapely.Geometry], *, 
     for v in drawn:
         shown = "no data" if v.value is None else (signed(v.value) + "%" if table.measure == "change" else num(v.value))
         out.append(
-            f'<path d="{_svg_path(shapes[v.code], x0, y1, k)}" fill="{v.colour}" stroke="#0b0c0c" '
+            f'<path d="{svg_path(shapes[v.code], x0, y1, k)}" fill="{v.colour}" stroke="#0b0c0c" '
             f'stroke-width="0.6"><title>{html.escape(v.name)}: {html.escape(shown)}</title></path>'
         )
     out.append("</svg>")
