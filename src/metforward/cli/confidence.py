@@ -23,6 +23,7 @@ from metforward.analyse.confidence import (
 )
 from metforward.cli.status import wide_console
 from metforward.domain.areas import borough_code
+from metforward.domain.periods import period_end
 from metforward.store.database import Database
 
 GAP_NOTE = (
@@ -48,10 +49,7 @@ def _end(text: str | None, option: str) -> dt.date | None:
     if text is None:
         return None
     try:
-        if len(text) == 7:
-            first = dt.date.fromisoformat(text + "-01")
-            return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1) - dt.timedelta(days=1)
-        return dt.date.fromisoformat(text)
+        return period_end(text)
     except ValueError:
         typer.echo(f"Error: {option} must be YYYY-MM or YYYY-MM-DD, not {text!r}", err=True)
         raise typer.Exit(2) from None

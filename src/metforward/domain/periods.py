@@ -17,6 +17,14 @@ def parse_month(text: str) -> dt.date:
     return dt.date(int(match[1]), int(match[2]), 1)
 
 
+def period_end(text: str) -> dt.date:
+    """A period's last day from YYYY-MM (that month's last day) or YYYY-MM-DD; ValueError otherwise."""
+    if len(text) == 7:
+        first = dt.date.fromisoformat(text + "-01")
+        return add_months(first, 1) - dt.timedelta(days=1)
+    return dt.date.fromisoformat(text)
+
+
 def month_text(month: dt.date) -> str:
     """Format a month as ``YYYY-MM``."""
     return f"{month.year:04d}-{month.month:02d}"

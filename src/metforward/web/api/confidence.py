@@ -18,6 +18,7 @@ from metforward.analyse.confidence import (
     year_on_year,
 )
 from metforward.domain.areas import borough_code
+from metforward.domain.periods import period_end
 from metforward.store.database import Database
 from metforward.web.api.common import Page, Paging, Row
 from metforward.web.app import get_db
@@ -57,10 +58,7 @@ def _end(text: str | None, name: str) -> dt.date | None:
     if text is None:
         return None
     try:
-        if len(text) == 7:
-            first = dt.date.fromisoformat(text + "-01")
-            return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1) - dt.timedelta(days=1)
-        return dt.date.fromisoformat(text)
+        return period_end(text)
     except ValueError as exc:
         raise WebError(
             422,
