@@ -91,10 +91,14 @@ def render_html(template: str, context: Mapping[str, Any]) -> str:
 
 
 def pdf_bytes(html_text: str) -> bytes:
-    """``html_text`` as a PDF with WeasyPrint (no base URL and a fetcher that refuses: nothing is fetched)."""
+    """``html_text`` as a PDF with WeasyPrint: no base URL and a fetcher that refuses every URL.
+
+    A reference to anything outside the HTML (an image, a stylesheet, a font; ``http:``, ``file:``,
+    ``data:`` alike) is left out of the PDF with a WeasyPrint warning, and no request is made.
+    """
     import weasyprint  # type: ignore[import-untyped]
 
-    document = weasyprint.HTML(string=html_text, base_url=None, url_fetcher=_no_fetch).render()
+    document = weasyprint.HTML(string=html_text, base_url=None, url_fetcher=refusing_fetcher()).render()
     document.metadata.created = None
     document.metadata.modified = None
     data: bytes = document.write_pdf()
@@ -106,8 +110,20 @@ def write_pdf(html_text: str, path: Path) -> None:
     path.write_bytes(pdf_bytes(html_text))
 
 
-def _no_fetch(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, Any]:
-    raise ValueError(f"reports fetch nothing; refused {url}")
+def refusing_fetcher() -> Any:
+    """A WeasyPrint ``URLFetcher`` whose every fetch fails before any request (the resource is skipped)."""
+    from weasyprint.urls import URLFetcher
+
+    class RefusingFetcher(URLFetcher):  # type: ignore[misc]
+        """``fetch`` (which ``open`` and ``__call__`` go through) raises; ``fail_on_errors`` stays off."""
+
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
+
+        def fetch(self, url: str, headers: object = None) -> Any:
+            raise ValueError(f"reports fetch nothing; refused {url}")
+
+    return RefusingFetcher()
 
 
 def group_loads(loads: Iterable[Any]) -> list[tuple[tuple[str, str | None], list[Any]]]:
