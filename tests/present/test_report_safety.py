@@ -42,8 +42,8 @@ REFUSED = [
     ("image-reference", "See ![the map][m] below.\n\n[m]: https://example.org/map.png\n", 7, "image"),
     ("image-local", "Text first.\n![logo](logo.png)\n", 8, "image"),
     ("script", "Hello.\n\n<script>fetch('http://127.0.0.1:9/')</script>\n", 9, "raw HTML"),
-    ("img-tag", "Hello <img src=\"http://127.0.0.1:9/x.png\"> there.\n", 7, "raw HTML"),
-    ("iframe", "One.\n\nTwo.\n\n<iframe src=\"http://127.0.0.1:9/\"></iframe>\n", 11, "raw HTML"),
+    ("img-tag", 'Hello <img src="http://127.0.0.1:9/x.png"> there.\n', 7, "raw HTML"),
+    ("iframe", 'One.\n\nTwo.\n\n<iframe src="http://127.0.0.1:9/"></iframe>\n', 11, "raw HTML"),
     ("style", "<style>body { background: url(http://127.0.0.1:9/b.png) }</style>\n", 7, "raw HTML"),
     ("comment", "Words <!-- a note --> more words.\n", 7, "raw HTML"),
 ]

@@ -112,7 +112,7 @@ def write_pdf(html_text: str, path: Path) -> None:
 
 def refusing_fetcher() -> Any:
     """A WeasyPrint ``URLFetcher`` whose every fetch fails before any request (the resource is skipped)."""
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]
 
     class RefusingFetcher(URLFetcher):  # type: ignore[misc]
         """``fetch`` (which ``open`` and ``__call__`` go through) raises; ``fail_on_errors`` stays off."""
