@@ -13,7 +13,42 @@ from rich.table import Table
 
 from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
 from metforward.ingest.readers import ReadOptions
+from metforward.ingest.sources import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_ROWS,
+    MAX_FILE_MB_ENV,
+    MAX_ROWS_ENV,
+    Limits,
+)
 from metforward.store.database import Database
+
+#: ``--max-file-mb``, shared by ``ingest`` and ``fetch``.
+MaxFileMb = Annotated[
+    int | None,
+    typer.Option(
+        "--max-file-mb",
+        min=1,
+        envvar=MAX_FILE_MB_ENV,
+        show_default=False,
+        help=f"Largest uncompressed size of one input file (zip member or gzip), in MB [default: {DEFAULT_MAX_FILE_MB}].",
+    ),
+]
+#: ``--max-rows``, shared by ``ingest`` and ``fetch``.
+MaxRows = Annotated[
+    int | None,
+    typer.Option(
+        "--max-rows",
+        min=1,
+        envvar=MAX_ROWS_ENV,
+        show_default=False,
+        help=f"Most rows one input file may hold [default: {DEFAULT_MAX_ROWS:,}].",
+    ),
+]
+
+
+def limits(max_file_mb: int | None, max_rows: int | None) -> Limits:
+    """The limits of a run from the options (which typer also takes from their environment variables)."""
+    return Limits.from_env(max_file_mb, max_rows)
 
 
 def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_progress: bool) -> IngestSummary:
@@ -80,6 +115,8 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="police.uk force id for files that do not say (e.g. metropolitan)."),
         ] = None,
+        max_file_mb: MaxFileMb = None,
+        max_rows: MaxRows = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ) -> None:
         """Load police.uk, London Datastore, boundary, lookup and population files.
@@ -88,10 +125,18 @@ def register(app: typer.Typer) -> None:
         recorded in the rejects table with file, line, field and reason. Loading a police.uk
         (kind, force, month) again replaces the earlier load. Exit code 0 when every file
         loaded, 1 when any file could not be loaded.
+
+        Each file is read whole into memory, so each has limits: its size uncompressed (checked
+        while decompressing, so a zip or gzip bomb stops early) and its rows. A file over a limit
+        is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
+        Only regular files are read (a named pipe or device is refused). Symbolic links in a
+        folder are followed while they stay inside it; others are skipped and listed.
         """
         settings = ctx.obj.settings
         with Database(settings.db_path) as db:
-            summary = run_ingest(db, paths, ReadOptions(force=force), show_progress=not as_json)
+            summary = run_ingest(
+                db, paths, ReadOptions(force=force, limits=limits(max_file_mb, max_rows)), show_progress=not as_json
+            )
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))
         else:

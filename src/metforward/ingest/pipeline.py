@@ -111,11 +111,12 @@ def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileRe
     """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
     kind: str | None = None
     try:
-        inp = read_input(source)
+        inp = read_input(source, options.limits)
         reader, header = detect(inp)
         kind = reader.kind
         load = reader.read(inp, header, options)
         kind = load.kind
+        options.limits.check_rows(source.display, load.rows_read)
         load_id = store_load(db, load)
     except InputFileError as exc:
         logger.warning("%s", exc)
