@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -76,25 +78,39 @@ def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_pr
     return summary
 
 
+def _shown(path: str) -> str:
+    """A file's name as the summary shows it: relative to the working folder when it is inside it."""
+    here = str(Path.cwd()) + os.sep
+    return path.removeprefix(here) if path.startswith(here) else path
+
+
 def print_summary(summary: IngestSummary, console: Console) -> None:
-    """A table of files with their counts and errors, then the totals."""
+    """A table of files with their counts, then one line per error, skipped file and warning, then the totals.
+
+    The file names fold onto more lines in a narrow terminal rather than being cut short; errors
+    go below the table, each on one (soft-wrapped) line with the file's full name.
+    """
     table = Table(title="Ingest", show_lines=False)
-    for column in ("file", "kind", "read", "loaded", "rejected", "error"):
-        table.add_column(column, justify="right" if column in {"read", "loaded", "rejected"} else "left")
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("kind", overflow="fold", ratio=1)
+    for column in ("read", "loaded", "rejected"):
+        table.add_column(column, justify="right", no_wrap=True)
     for f in summary.files:
         table.add_row(
-            f.path,
-            f.kind or "-",
+            escape(_shown(f.path)),
+            escape(f.kind or "-") if f.error is None else "[red]not loaded[/]",
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
             f"{f.rows_rejected:,}",
-            f"[red]{f.error}[/]" if f.error else "",
         )
     console.print(table)
+    for f in summary.files:
+        if f.error:
+            console.print(f"[red]error[/] {escape(f.path)}: {escape(f.error)}", soft_wrap=True, highlight=False)
     for path, reason in summary.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
+        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", soft_wrap=True, highlight=False)
     for warning in summary.warnings:
-        console.print(f"[yellow]warning[/] {warning}")
+        console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True, highlight=False)
     failed = sum(1 for f in summary.files if f.error)
     console.print(
         f"{len(summary.files)} files, {summary.rows_read:,} rows read, {summary.rows_loaded:,} loaded, "
