@@ -60,6 +60,7 @@ def _register() -> None:
         counts,
         exceptions,
         fetch,
+        formats,
         harm,
         indicators,
         ingest,
@@ -75,6 +76,7 @@ def _register() -> None:
     for module in (
         ingest,
         fetch,
+        formats,
         status,
         counts,
         compare,

@@ -21,11 +21,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from metforward.cli.ingest import print_summary
+from metforward.cli.ingest import MaxFileMb, MaxRows, limits, print_summary
 from metforward.domain.periods import parse_month
 from metforward.errors import FetchError, StoreError
 from metforward.ingest.fetch import DEFAULT_BASE_URL, DEFAULT_CACHE, KINDS, FetchSummary, fetch
 from metforward.ingest.pipeline import FileResult
+from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import InputFile
 from metforward.store.database import Database
 
@@ -93,6 +94,8 @@ def register(app: typer.Typer) -> None:
         cache: Annotated[
             Path, typer.Option(help="Folder for downloaded archives, partial downloads and their manifest.")
         ] = DEFAULT_CACHE,
+        max_file_mb: MaxFileMb = None,
+        max_rows: MaxRows = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ) -> None:
         """Download a force's police.uk files for a range of months from data.police.uk, then ingest them.
@@ -127,7 +130,17 @@ def register(app: typer.Typer) -> None:
                 Progress(*columns, console=Console(stderr=True), disable=as_json, transient=True) as progress,
                 Database(ctx.obj.settings.db_path) as db,
             ):
-                summary = fetch(db, base_url, force, start, end, kinds, cache, _Bars(progress))
+                summary = fetch(
+                    db,
+                    base_url,
+                    force,
+                    start,
+                    end,
+                    kinds,
+                    cache,
+                    _Bars(progress),
+                    options=ReadOptions(limits=limits(max_file_mb, max_rows)),
+                )
         except (FetchError, StoreError) as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from exc

@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
 from metforward.ingest.readers import ReadOptions
+from metforward.ingest.sources import (
+    DEFAULT_MAX_FILE_MB,
+    DEFAULT_MAX_ROWS,
+    MAX_FILE_MB_ENV,
+    MAX_ROWS_ENV,
+    Limits,
+)
 from metforward.store.database import Database
+
+#: ``--max-file-mb``, shared by ``ingest`` and ``fetch``.
+MaxFileMb = Annotated[
+    int | None,
+    typer.Option(
+        "--max-file-mb",
+        min=1,
+        envvar=MAX_FILE_MB_ENV,
+        show_default=False,
+        help=f"Largest uncompressed size of one input file (zip member or gzip), in MB [default: {DEFAULT_MAX_FILE_MB}].",
+    ),
+]
+#: ``--max-rows``, shared by ``ingest`` and ``fetch``.
+MaxRows = Annotated[
+    int | None,
+    typer.Option(
+        "--max-rows",
+        min=1,
+        envvar=MAX_ROWS_ENV,
+        show_default=False,
+        help=f"Most rows one input file may hold [default: {DEFAULT_MAX_ROWS:,}].",
+    ),
+]
+
+
+def limits(max_file_mb: int | None, max_rows: int | None) -> Limits:
+    """The limits of a run from the options (which typer also takes from their environment variables)."""
+    return Limits.from_env(max_file_mb, max_rows)
 
 
 def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_progress: bool) -> IngestSummary:
@@ -41,25 +78,39 @@ def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_pr
     return summary
 
 
+def _shown(path: str) -> str:
+    """A file's name as the summary shows it: relative to the working folder when it is inside it."""
+    here = str(Path.cwd()) + os.sep
+    return path.removeprefix(here) if path.startswith(here) else path
+
+
 def print_summary(summary: IngestSummary, console: Console) -> None:
-    """A table of files with their counts and errors, then the totals."""
+    """A table of files with their counts, then one line per error, skipped file and warning, then the totals.
+
+    The file names fold onto more lines in a narrow terminal rather than being cut short; errors
+    go below the table, each on one (soft-wrapped) line with the file's full name.
+    """
     table = Table(title="Ingest", show_lines=False)
-    for column in ("file", "kind", "read", "loaded", "rejected", "error"):
-        table.add_column(column, justify="right" if column in {"read", "loaded", "rejected"} else "left")
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("kind", overflow="fold", ratio=1)
+    for column in ("read", "loaded", "rejected"):
+        table.add_column(column, justify="right", no_wrap=True)
     for f in summary.files:
         table.add_row(
-            f.path,
-            f.kind or "-",
+            escape(_shown(f.path)),
+            escape(f.kind or "-") if f.error is None else "[red]not loaded[/]",
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
             f"{f.rows_rejected:,}",
-            f"[red]{f.error}[/]" if f.error else "",
         )
     console.print(table)
+    for f in summary.files:
+        if f.error:
+            console.print(f"[red]error[/] {escape(f.path)}: {escape(f.error)}", soft_wrap=True, highlight=False)
     for path, reason in summary.skipped:
-        console.print(f"[yellow]skipped[/] {path}: {reason}")
+        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", soft_wrap=True, highlight=False)
     for warning in summary.warnings:
-        console.print(f"[yellow]warning[/] {warning}")
+        console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True, highlight=False)
     failed = sum(1 for f in summary.files if f.error)
     console.print(
         f"{len(summary.files)} files, {summary.rows_read:,} rows read, {summary.rows_loaded:,} loaded, "
@@ -80,6 +131,8 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(help="police.uk force id for files that do not say (e.g. metropolitan)."),
         ] = None,
+        max_file_mb: MaxFileMb = None,
+        max_rows: MaxRows = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ) -> None:
         """Load police.uk, London Datastore, boundary, lookup and population files.
@@ -88,10 +141,18 @@ def register(app: typer.Typer) -> None:
         recorded in the rejects table with file, line, field and reason. Loading a police.uk
         (kind, force, month) again replaces the earlier load. Exit code 0 when every file
         loaded, 1 when any file could not be loaded.
+
+        Each file is read whole into memory, so each has limits: its size uncompressed (checked
+        while decompressing, so a zip or gzip bomb stops early) and its rows. A file over a limit
+        is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
+        Only regular files are read (a named pipe or device is refused). Symbolic links in a
+        folder are followed while they stay inside it; others are skipped and listed.
         """
         settings = ctx.obj.settings
         with Database(settings.db_path) as db:
-            summary = run_ingest(db, paths, ReadOptions(force=force), show_progress=not as_json)
+            summary = run_ingest(
+                db, paths, ReadOptions(force=force, limits=limits(max_file_mb, max_rows)), show_progress=not as_json
+            )
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))
         else:

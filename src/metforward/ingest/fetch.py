@@ -641,6 +641,7 @@ def fetch(
     progress: FetchProgress | None = None,
     *,
     retries: int = 3,
+    options: ReadOptions | None = None,
 ) -> FetchSummary:
     """Plan, download and ingest a force's police.uk files for the months ``first`` to ``last``.
 
@@ -687,7 +688,7 @@ def fetch(
     summary = ingest_paths(
         db,
         [d.path for d in downloads],
-        ReadOptions(),
+        options or ReadOptions(),
         accept=accept_input,
         progress=progress.ingested if progress is not None else None,
     )

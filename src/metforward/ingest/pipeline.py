@@ -5,6 +5,7 @@ Memory is bounded by the largest single file, not by how many files an ingest ru
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -87,35 +88,66 @@ class IngestSummary:
         }
 
 
+@dataclass(frozen=True)
+class Format:
+    """One format a reader accepts, as ``metforward formats`` lists it."""
+
+    kind: str
+    description: str
+    input: str  # "CSV header" or "first bytes": what the reader is chosen by
+    recognised_by: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The JSON form."""
+        return {
+            "kind": self.kind,
+            "description": self.description,
+            "input": self.input,
+            "recognised_by": self.recognised_by,
+        }
+
+
+def formats() -> list[Format]:
+    """Every format :func:`detect` recognises, in the order it tries them (CSV readers, then the others).
+
+    How each is recognised is the docstring of its reader's ``matches`` (or ``sniff``), so the
+    list cannot drift from the code that decides.
+    """
+    found = [Format(r.kind, r.description, "CSV header", inspect.getdoc(r.matches) or "") for r in CSV_READERS]
+    found += [Format(r.kind, r.description, "first bytes", inspect.getdoc(r.sniff) or "") for r in SNIFF_READERS]
+    return found
+
+
+#: What every unknown-format error ends with.
+SEE_FORMATS = "run 'metforward formats' to list the formats metforward reads and how each is recognised"
+
+
 def detect(inp: InputData) -> tuple[Reader, list[str]]:
-    """Choose the reader for an input from its first bytes and header; raise a clear error if none fits."""
+    """Choose the reader for an input from its first bytes and header; raise a one-line error if none fits."""
     for sniffer in SNIFF_READERS:
         if sniffer.sniff(inp.data):
             return sniffer, []
     head = inp.data[:4096]
     if b"\x00" in head:
-        raise UnknownFormatError(inp.source.display, "not a CSV file (it holds binary data)")
+        raise UnknownFormatError(inp.source.display, f"not a CSV file (it holds binary data); {SEE_FORMATS}")
     header = decode_header(inp.data)
     for reader in CSV_READERS:
         if reader.matches(header):
             return reader, header
-    shown = ",".join(header[:8]) + (",..." if len(header) > 8 else "")
-    expected = "\n  ".join(r.description for r in [*CSV_READERS, *SNIFF_READERS])
-    raise UnknownFormatError(
-        inp.source.display,
-        f"unknown header '{shown}'. metforward reads these formats:\n  {expected}",
-    )
+    shown = ",".join(h[:40] for h in header[:8]) + (",..." if len(header) > 8 else "")
+    raise UnknownFormatError(inp.source.display, f"unknown header '{shown}'; {SEE_FORMATS}")
 
 
 def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileResult:
     """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
     kind: str | None = None
     try:
-        inp = read_input(source)
+        inp = read_input(source, options.limits)
         reader, header = detect(inp)
         kind = reader.kind
         load = reader.read(inp, header, options)
         kind = load.kind
+        options.limits.check_rows(source.display, load.rows_read)
         load_id = store_load(db, load)
     except InputFileError as exc:
         logger.warning("%s", exc)

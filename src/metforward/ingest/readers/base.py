@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from metforward.domain.forces import force_id, parse_file_name
 from metforward.errors import InputFileError
 from metforward.ingest.csvtable import ParsedCsv
-from metforward.ingest.sources import InputData
+from metforward.ingest.sources import InputData, Limits
 from metforward.store.loading import Batch, Load
 
 
@@ -22,6 +22,8 @@ class ReadOptions:
     """Choices the user makes for a whole ingest run."""
 
     force: str | None = None  # police.uk force id, for files that do not say
+    #: Size and row limits per input (``--max-file-mb``, ``--max-rows``, or their environment variables).
+    limits: Limits = field(default_factory=Limits.from_env)
 
 
 class Reader(Protocol):
