@@ -20,7 +20,7 @@ from metforward.errors import MetforwardError
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
 from metforward.store.pool import ReadPool
-from metforward.web.app import context
+from metforward.web.app import context, link
 from metforward.web.errors import ErrorDetail, WebError
 
 T = TypeVar("T")
@@ -49,7 +49,10 @@ class Page(Body, Generic[T]):
     total: int = Field(description="Items in the whole list.")
     limit: int = Field(description="The most items on one page.")
     offset: int = Field(description="Items skipped before this page.")
-    next: str | None = Field(None, description="URL of the next page (null on the last page).")
+    next: str | None = Field(
+        None,
+        description="URL of the next page (null on the last page): on the server's configured base URL, else relative.",
+    )
 
 
 #: The paging query parameters, for routes that take them directly rather than through :class:`Paging`.
@@ -67,7 +70,7 @@ class Paging:
     def page(self, request: Request, items: Sequence[Any]) -> dict[str, Any]:
         """The paging fields for ``items`` (the whole list): this page's items, total, limit, offset, next."""
         end = self.offset + self.limit
-        following = str(request.url.include_query_params(offset=end, limit=self.limit)) if end < len(items) else None
+        following = link(request, offset=end, limit=self.limit) if end < len(items) else None
         return {
             "attribution": ATTRIBUTION,
             "items": [jsonable(x) for x in items[self.offset : end]],

@@ -145,7 +145,8 @@ def compare_periods(
             table = _tables.get((version, spec), lambda: _compare(db, spec))
         return json_response(ComparePage, _body(request, paging, table))
 
-    return Response(_bodies.get((version, str(request.url)), answer), media_type="application/json")
+    asked = f"{request.url.path}?{request.url.query}"  # not the whole URL: the Host header is the client's
+    return Response(_bodies.get((version, asked), answer), media_type="application/json")
 
 
 def _compare(db: Database, spec: CompareSpec) -> CompareTable:
