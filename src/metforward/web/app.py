@@ -285,7 +285,10 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [
-            ErrorDetail(field=".".join(str(p) for p in e.get("loc", ())), message=str(e.get("msg", "")))
+            ErrorDetail(
+                field=".".join(str(p) for p in e.get("loc", ())),
+                message=str(e.get("msg", "")).removeprefix("Value error, "),  # a closed vocabulary's own words
+            )
             for e in exc.errors()
         ]
         return _error(request, WebError(422, "invalid_parameter", "a parameter is missing or malformed", details))

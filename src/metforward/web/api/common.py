@@ -8,13 +8,16 @@ import datetime as dt
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from metforward import ATTRIBUTION
+from metforward.analyse.compare import DATASTORE_PREFERENCE
+from metforward.domain.categories import ALL_CRIME_TYPES
+from metforward.domain.forces import FORCES
 from metforward.domain.periods import month_text
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
@@ -58,6 +61,26 @@ class Page(Body, Generic[T]):
 #: The paging query parameters, for routes that take them directly rather than through :class:`Paging`.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT}).")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
+
+
+def one_of(what: str, allowed: Collection[str]) -> AfterValidator:
+    """A query-parameter check against a closed vocabulary: an unknown value (or any of a repeated
+    parameter's values) is a 422 naming it and listing the allowed values."""
+
+    def check(value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item not in allowed:
+                raise ValueError(f"{item!r} is not a {what}; give one of: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+#: The closed vocabularies of the API's parameters (from ``domain``), checked in one place; a route
+#: adds its own ``Query(description=...)``: ``force: Annotated[Force, Query(...)] = None``.
+Force = Annotated[str | None, one_of("police.uk force id", FORCES)]
+Categories = Annotated[list[str] | None, one_of("police.uk crime type", ALL_CRIME_TYPES)]
+DatastoreKind = Annotated[str | None, one_of("London Datastore file kind", DATASTORE_PREFERENCE)]
 
 
 class Paging:

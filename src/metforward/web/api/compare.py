@@ -22,6 +22,8 @@ from metforward.web.api.common import (
     DEFAULT_LIMIT,
     MONTH,
     PERIOD,
+    DatastoreKind,
+    Force,
     Limit,
     Offset,
     Page,
@@ -111,10 +113,10 @@ def compare_periods(
         Query(description="Categories: police-uk 'category'; datastore 'major' (default) or 'minor'."),
     ] = None,
     force: Annotated[
-        str | None, Query(max_length=60, description="police.uk: only this force's rows (e.g. metropolitan).")
+        Force, Query(max_length=60, description="police.uk: only this force's rows (e.g. metropolitan).")
     ] = None,
     kind: Annotated[
-        str | None,
+        DatastoreKind,
         Query(max_length=60, description="Datastore file kind (default: the best one covering the periods)."),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
