@@ -21,12 +21,17 @@ class Settings:
     pool_size: int = 16
     #: Web app: the targets file whose verdicts the pages and /api/v1/targets show (None: no targets).
     targets_file: Path | None = None
+    #: Web app: the public address absolute links (the API's paging ``next``) are built on, e.g.
+    #: ``https://figures.example.org``; never the request's Host header. None: links are relative.
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, db: str | None = None) -> Settings:
-        """Build settings from explicit values, then ``METFORWARD_DB`` / ``METFORWARD_TILE_URL``, then defaults."""
+        """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
+        ``METFORWARD_TARGETS`` and ``METFORWARD_BASE_URL``, then defaults."""
         return cls(
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
             tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
             targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,
+            base_url=os.environ.get("METFORWARD_BASE_URL") or None,
         )

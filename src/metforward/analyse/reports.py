@@ -272,7 +272,8 @@ def _compare(db: Database, out: SummaryData) -> None:
     except MetforwardError as exc:
         out.compare_missing = Missing(
             f"crime counts for {out.borough_name} in {previous} and {period}: {exc}",
-            "load London Datastore borough counts (metforward fetch datastore; metforward ingest FILE) "
+            "load London Datastore borough counts (the MPS borough-level crime file from data.london.gov.uk: "
+            "metforward ingest FILE) "
             "or police.uk street files covering both years",
         )
         return
@@ -288,7 +289,7 @@ def _compare(db: Database, out: SummaryData) -> None:
     else:
         out.trend_missing = Missing(
             "London Datastore borough counts covering this year and the year before",
-            "load the Datastore borough file (metforward fetch datastore; metforward ingest FILE)",
+            "load the Datastore borough file (from data.london.gov.uk: metforward ingest FILE)",
         )
 
 
@@ -326,7 +327,10 @@ def _trend(db: Database, out: SummaryData, kind: str) -> None:
 
 def _streets(db: Database, out: SummaryData, place: Place | None) -> None:
     period = out.year.period
-    how = "load police.uk street files for the borough's force and months (metforward fetch police-uk; ingest)"
+    how = (
+        "load police.uk street files for the borough's force and months "
+        "(metforward fetch --force FORCE --from YYYY-MM --to YYYY-MM --kind street)"
+    )
     if place is None:
         out.streets_missing = Missing(f"no area called {out.borough_name} in the store", "load the lookups first")
         return
@@ -376,7 +380,10 @@ def _outcomes(db: Database, out: SummaryData, place: Place | None) -> None:
 
 def _searches(db: Database, out: SummaryData, place: Place | None) -> None:
     period = out.year.period
-    how = "load police.uk stop-and-search files for the months of the year (metforward fetch police-uk; ingest)"
+    how = (
+        "load police.uk stop-and-search files for the months of the year "
+        "(metforward fetch --force FORCE --from YYYY-MM --to YYYY-MM --kind stop-and-search)"
+    )
     if place is None:
         out.searches_missing = Missing(f"no area called {out.borough_name} in the store", "load the boundaries")
         return
@@ -407,7 +414,7 @@ def _confidence(db: Database, out: SummaryData) -> None:
     if not out.confidence:
         out.confidence_missing = Missing(
             f"MOPAC Public Attitude Survey figures for {out.borough_name} ending by {end}",
-            "load the PAS borough dashboard file (metforward fetch survey; metforward ingest FILE)",
+            "load the PAS borough dashboard file (from data.london.gov.uk: metforward ingest FILE)",
         )
 
 

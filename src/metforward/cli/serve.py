@@ -54,16 +54,26 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Server processes (default: one per CPU, at most 4); each opens the store read-only."),
         ] = None,
         connections: Annotated[int, typer.Option(help="Read-only store connections per process.")] = 16,
+        base_url: Annotated[
+            str | None,
+            typer.Option(
+                envvar="METFORWARD_BASE_URL",
+                help="The public address absolute links are built on, e.g. https://figures.example.org "
+                "(default: the address served on; never the request's Host header).",
+            ),
+        ] = None,
     ) -> None:
         """Serve the London overview, borough pages, compare, map explorer and the /api/v1 JSON API."""
         import uvicorn
 
         from metforward.log import enable
         from metforward.store.pool import prepare
-        from metforward.web.app import create_app
+        from metforward.web.app import create_app, server_options
 
         settings = ctx.obj.settings
         console = Console(stderr=True)
+        if base_url is not None and not base_url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"{base_url!r} is not an http:// or https:// address", param_hint="--base-url")
         if load_if_empty is not None and _empty(settings.db_path):
             console.print(f"The store {settings.db_path} is empty: loading {load_if_empty} first.")
             with Database(settings.db_path) as db:
@@ -76,11 +86,13 @@ def register(app: typer.Typer) -> None:
             console.print(
                 "[yellow]No police.uk data loaded: pages will say what to load. Try: metforward ingest PATH[/]"
             )
+        bound = f"[{host}]" if ":" in host else host  # an IPv6 address is bracketed in a URL
         settings = replace(
             settings,
             tile_url=tile_url or settings.tile_url,
             targets_file=targets or settings.targets_file,
             pool_size=connections,
+            base_url=(base_url or settings.base_url or f"http://{bound}:{port}").rstrip("/"),
         )
         processes = workers if workers is not None else min(4, os.cpu_count() or 1)
         console.print(
@@ -89,21 +101,15 @@ def register(app: typer.Typer) -> None:
         )
         if processes == 1:
             enable(logging.INFO)
-            uvicorn.run(
-                create_app(settings),
-                host=host,
-                port=port,
-                log_level="warning",
-                access_log=False,
-                loop="uvloop",
-                http="httptools",
-            )
+            uvicorn.run(create_app(settings, server_headers=True), host=host, port=port, **server_options(settings))
             return
         # Several processes: each builds the app from the environment (uvicorn imports the factory).
         os.environ.update(
             METFORWARD_DB=str(settings.db_path),
             METFORWARD_POOL_SIZE=str(connections),
             METFORWARD_LOG="1",
+            METFORWARD_BASE_URL=settings.base_url or "",
+            METFORWARD_SERVER_HEADERS="1",
             **({"METFORWARD_TILE_URL": settings.tile_url} if settings.tile_url else {}),
             **({"METFORWARD_TARGETS": str(settings.targets_file)} if settings.targets_file else {}),
         )
@@ -113,8 +119,5 @@ def register(app: typer.Typer) -> None:
             workers=processes,
             host=host,
             port=port,
-            log_level="warning",
-            access_log=False,
-            loop="uvloop",
-            http="httptools",
+            **server_options(settings),
         )

@@ -4,7 +4,9 @@ Pages (server-rendered with Jinja2 and GOV.UK Frontend styles) and the JSON API 
 ``/api/v1`` share one read-only connection pool to the store. Every response carries security
 headers (a CSP with no inline scripts and no other origin), is gzipped when large, and GET
 responses carry an ETag keyed to the store's load version, so a client revalidates cheaply and
-sees new figures as soon as new data is loaded.
+sees new figures as soon as new data is loaded. HEAD is answered wherever GET is (the GET
+response without its body). Absolute links are built on ``Settings.base_url``, never on the
+request's Host header, and the request log escapes what the client sent.
 """
 
 from __future__ import annotations
@@ -41,6 +43,35 @@ API_PREFIX = "/api/v1"
 _WEB = resources.files("metforward.web")
 
 
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """The headers every response carries: under ``metforward serve`` the server adds them (so its own
+    errors, such as the 400 for a malformed request, carry them too), elsewhere the app does."""
+    return [
+        (b"content-security-policy", csp(settings).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+    ]
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for ``metforward serve``; pair with ``create_app(settings, server_headers=True)``.
+
+    uvicorn's ``headers=`` are written on every response of the httptools protocol, its own 400 for
+    a malformed or over-long request line included (the h11 protocol leaves them off that 400).
+    """
+    return {
+        "headers": [(name.decode(), value.decode()) for name, value in security_headers(settings)],
+        "server_header": False,
+        "http": "httptools",
+        "loop": "uvloop",
+        "log_level": "warning",
+        "access_log": False,
+    }
+
+
 def csp(settings: Settings) -> str:
     """The Content-Security-Policy: this origin only (plus the tile server, when one is configured)."""
     tiles = ""
@@ -57,8 +88,10 @@ def csp(settings: Settings) -> str:
 class Context:
     """What routes need: the settings, the store pool (opened at start-up) and the templates."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, server_headers: bool = False) -> None:
         self.settings = settings
+        #: True when the server adds :func:`security_headers` to every response (``metforward serve``).
+        self.server_headers = server_headers
         self.pool: ReadPool | None = None
         self.templates = Jinja2Templates(directory=str(_WEB.joinpath("templates")))
         self.templates.env.globals.update(
@@ -84,6 +117,20 @@ def get_db(request: Request) -> Iterator[Database]:
         yield db
 
 
+def link(request: Request, **params: Any) -> str:
+    """This request's URL with the query ``params`` replaced: on ``Settings.base_url`` when one is
+    configured, else relative (``/api/v1/...``). Never built from the Host header a client sent."""
+    url = request.url.include_query_params(**params)
+    relative = url.path + (f"?{url.query}" if url.query else "")
+    base = context(request).settings.base_url
+    return base.rstrip("/") + relative if base else relative
+
+
+def printable(text: str) -> str:
+    """``text`` for a log line: control characters (a forged line break), backslashes and non-ASCII escaped."""
+    return text.encode("unicode_escape").decode("ascii")
+
+
 def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     """A page from ``web/templates`` with the shared globals (attribution, version, load version)."""
     ctx = context(request)
@@ -93,7 +140,8 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
 
 
 class Headers:
-    """ASGI middleware: security headers, request logging, and ETag / 304 keyed to the load version.
+    """ASGI middleware: security headers, HEAD as GET without the body, request logging, and ETag /
+    304 keyed to the load version.
 
     Pure ASGI (not ``BaseHTTPMiddleware``) so it adds microseconds, not a task per request.
     """
@@ -101,7 +149,7 @@ class Headers:
     def __init__(self, app: ASGIApp, ctx: Context) -> None:
         self.app = app
         self.ctx = ctx
-        self.csp = csp(ctx.settings).encode()
+        self.security = [] if ctx.server_headers else security_headers(ctx.settings)
 
     def etag(self, scope: Scope) -> str:
         key = f"{__version__}|{self.ctx.load_version}|{scope['path']}?{scope.get('query_string', b'').decode()}"
@@ -112,8 +160,12 @@ class Headers:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        method: str = scope["method"]
+        head = method == "HEAD"
+        if head:  # every GET route answers HEAD: the same status and headers, no body
+            scope = {**scope, "method": "GET"}
         path: str = scope["path"]
-        cacheable = scope["method"] in ("GET", "HEAD") and path != "/healthz"
+        cacheable = method in ("GET", "HEAD") and path != "/healthz"
         etag = self.etag(scope) if cacheable else ""
         static = path.startswith("/static/")
         status = 500
@@ -122,48 +174,32 @@ class Headers:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers += [
-                    (b"content-security-policy", self.csp),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
-                ]
-                if cacheable and status == 200:
+                headers = [*message.get("headers", []), *self.security]
+                if cacheable and status in (200, 304):
                     if static:
                         headers.append((b"cache-control", b"public, max-age=86400"))
                     else:
                         headers += [(b"etag", etag.encode()), (b"cache-control", b"public, max-age=0, must-revalidate")]
                 elif not static:
                     headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
+                message = {**message, "headers": headers}
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:
             if cacheable and not static and etag in _if_none_match(scope):
-                status = 304
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 304,
-                        "headers": [
-                            (b"etag", etag.encode()),
-                            (b"cache-control", b"public, max-age=0, must-revalidate"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": b""})
+                await send_with_headers({"type": "http.response.start", "status": 304, "headers": []})
+                await send_with_headers({"type": "http.response.body", "body": b""})
                 return
             await self.app(scope, receive, send_with_headers)
         finally:
-            query = scope.get("query_string", b"").decode()
+            query = scope.get("query_string", b"").decode("latin-1")
             log.info(
                 "%s %s%s %d %.1f ms",
-                scope["method"],
-                path,
-                f"?{query}" if query else "",
+                method,
+                printable(path),
+                f"?{printable(query)}" if query else "",
                 status,
                 1000 * (time.perf_counter() - started),
             )
@@ -189,8 +225,9 @@ def _error(request: Request, error: WebError) -> Response:
 def create_app_from_env() -> FastAPI:
     """The app for ``metforward serve --workers N``: each worker process builds it from the environment.
 
-    ``METFORWARD_DB``, ``METFORWARD_TILE_URL``, ``METFORWARD_TARGETS`` (see :class:`Settings`) and
-    ``METFORWARD_POOL_SIZE`` (connections per worker).
+    ``METFORWARD_DB``, ``METFORWARD_TILE_URL``, ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL`` (see
+    :class:`Settings`), ``METFORWARD_POOL_SIZE`` (connections per worker) and
+    ``METFORWARD_SERVER_HEADERS`` (1: the server adds the security headers).
     """
     import os
     from dataclasses import replace
@@ -200,12 +237,19 @@ def create_app_from_env() -> FastAPI:
 
         enable(logging.INFO)
     settings = Settings.from_env()
-    return create_app(replace(settings, pool_size=int(os.environ.get("METFORWARD_POOL_SIZE", settings.pool_size))))
+    return create_app(
+        replace(settings, pool_size=int(os.environ.get("METFORWARD_POOL_SIZE", settings.pool_size))),
+        server_headers=os.environ.get("METFORWARD_SERVER_HEADERS") == "1",
+    )
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The web application for the store ``settings.db_path`` (opened read-only at start-up)."""
-    ctx = Context(settings)
+def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
+    """The web application for the store ``settings.db_path`` (opened read-only at start-up).
+
+    ``server_headers``: the server adds :func:`security_headers` to every response itself (uvicorn
+    with :func:`server_options`), so the app does not repeat them.
+    """
+    ctx = Context(settings, server_headers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -241,7 +285,10 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         details = [
-            ErrorDetail(field=".".join(str(p) for p in e.get("loc", ())), message=str(e.get("msg", "")))
+            ErrorDetail(
+                field=".".join(str(p) for p in e.get("loc", ())),
+                message=str(e.get("msg", "")).removeprefix("Value error, "),  # a closed vocabulary's own words
+            )
             for e in exc.errors()
         ]
         return _error(request, WebError(422, "invalid_parameter", "a parameter is missing or malformed", details))
@@ -258,7 +305,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
+        log.exception("unhandled error on %s", printable(request.url.path))
         return _error(request, WebError(500, "internal_error", "something went wrong on our side; it has been logged"))
 
     @app.get("/favicon.ico", include_in_schema=False)

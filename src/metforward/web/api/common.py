@@ -8,19 +8,22 @@ import datetime as dt
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from metforward import ATTRIBUTION
+from metforward.analyse.compare import DATASTORE_PREFERENCE
+from metforward.domain.categories import ALL_CRIME_TYPES
+from metforward.domain.forces import FORCES
 from metforward.domain.periods import month_text
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
 from metforward.store.pool import ReadPool
-from metforward.web.app import context
+from metforward.web.app import context, link
 from metforward.web.errors import ErrorDetail, WebError
 
 T = TypeVar("T")
@@ -49,12 +52,35 @@ class Page(Body, Generic[T]):
     total: int = Field(description="Items in the whole list.")
     limit: int = Field(description="The most items on one page.")
     offset: int = Field(description="Items skipped before this page.")
-    next: str | None = Field(None, description="URL of the next page (null on the last page).")
+    next: str | None = Field(
+        None,
+        description="URL of the next page (null on the last page): on the server's configured base URL, else relative.",
+    )
 
 
 #: The paging query parameters, for routes that take them directly rather than through :class:`Paging`.
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (1 to {MAX_LIMIT}).")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip.")]
+
+
+def one_of(what: str, allowed: Collection[str]) -> AfterValidator:
+    """A query-parameter check against a closed vocabulary: an unknown value (or any of a repeated
+    parameter's values) is a 422 naming it and listing the allowed values."""
+
+    def check(value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            if item is not None and item not in allowed:
+                raise ValueError(f"{item!r} is not a {what}; give one of: {', '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+#: The closed vocabularies of the API's parameters (from ``domain``), checked in one place; a route
+#: adds its own ``Query(description=...)``: ``force: Annotated[Force, Query(...)] = None``.
+Force = Annotated[str | None, one_of("police.uk force id", FORCES)]
+Categories = Annotated[list[str] | None, one_of("police.uk crime type", ALL_CRIME_TYPES)]
+DatastoreKind = Annotated[str | None, one_of("London Datastore file kind", DATASTORE_PREFERENCE)]
 
 
 class Paging:
@@ -67,7 +93,7 @@ class Paging:
     def page(self, request: Request, items: Sequence[Any]) -> dict[str, Any]:
         """The paging fields for ``items`` (the whole list): this page's items, total, limit, offset, next."""
         end = self.offset + self.limit
-        following = str(request.url.include_query_params(offset=end, limit=self.limit)) if end < len(items) else None
+        following = link(request, offset=end, limit=self.limit) if end < len(items) else None
         return {
             "attribution": ATTRIBUTION,
             "items": [jsonable(x) for x in items[self.offset : end]],

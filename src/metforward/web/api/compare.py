@@ -22,6 +22,8 @@ from metforward.web.api.common import (
     DEFAULT_LIMIT,
     MONTH,
     PERIOD,
+    DatastoreKind,
+    Force,
     Limit,
     Offset,
     Page,
@@ -111,10 +113,10 @@ def compare_periods(
         Query(description="Categories: police-uk 'category'; datastore 'major' (default) or 'minor'."),
     ] = None,
     force: Annotated[
-        str | None, Query(max_length=60, description="police.uk: only this force's rows (e.g. metropolitan).")
+        Force, Query(max_length=60, description="police.uk: only this force's rows (e.g. metropolitan).")
     ] = None,
     kind: Annotated[
-        str | None,
+        DatastoreKind,
         Query(max_length=60, description="Datastore file kind (default: the best one covering the periods)."),
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -145,7 +147,8 @@ def compare_periods(
             table = _tables.get((version, spec), lambda: _compare(db, spec))
         return json_response(ComparePage, _body(request, paging, table))
 
-    return Response(_bodies.get((version, str(request.url)), answer), media_type="application/json")
+    asked = f"{request.url.path}?{request.url.query}"  # not the whole URL: the Host header is the client's
+    return Response(_bodies.get((version, asked), answer), media_type="application/json")
 
 
 def _compare(db: Database, spec: CompareSpec) -> CompareTable:

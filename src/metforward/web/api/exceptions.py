@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from metforward.analyse.exceptions import ExceptionFlag, exceptions
 from metforward.domain.periods import month_text, parse_month
 from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Page, Paging, ResultCache
+from metforward.web.api.common import MONTH, Force, Page, Paging, ResultCache
 from metforward.web.app import context, get_db
 from metforward.web.errors import API_ERRORS
 
@@ -50,7 +50,7 @@ def exception_flags(
     baseline_months: Annotated[
         int, Query(ge=3, le=120, description="Months of each series the SPC limits are drawn from.")
     ] = 24,
-    force: Annotated[str | None, Query(max_length=60, description="police.uk: only this force's rows.")] = None,
+    force: Annotated[Force, Query(max_length=60, description="police.uk: only this force's rows.")] = None,
     alpha: Annotated[
         float, Query(ge=0.0001, le=0.5, description="(0.0001 to 0.5) False discovery rate for each screen.")
     ] = 0.05,

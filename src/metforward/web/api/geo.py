@@ -41,6 +41,7 @@ from metforward.present import maps
 from metforward.store import cubes, places
 from metforward.store.database import Database
 from metforward.store.places import Place, PlaceError
+from metforward.web.api.common import Categories
 from metforward.web.app import context, get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 
@@ -287,7 +288,7 @@ def geo_areas(
     ),
     month: Annotated[str | None, Query(description="One month YYYY-MM (default: the latest loaded).")] = None,
     period: Annotated[str | None, Query(description="Months YYYY-MM:YYYY-MM (instead of month).")] = None,
-    category: Annotated[list[str] | None, Query(description="police.uk crime type (repeat; default all).")] = None,
+    category: Annotated[Categories, Query(description="police.uk crime type (repeat; default all).")] = None,
 ) -> Response:
     """Every London area of ``level`` with its police.uk street crime in the month or period.
 
@@ -358,7 +359,7 @@ def geo_hotspots(
     area: Annotated[str, Query(description="A borough, ward or LSOA name or GSS code.", min_length=1)],
     month: Annotated[str | None, Query(description="One month YYYY-MM (default: the latest loaded).")] = None,
     period: Annotated[str | None, Query(description="Months YYYY-MM:YYYY-MM (instead of month).")] = None,
-    category: Annotated[list[str] | None, Query(description="police.uk crime type (repeat; default all).")] = None,
+    category: Annotated[Categories, Query(description="police.uk crime type (repeat; default all).")] = None,
     cell: Annotated[float, Query(ge=50, le=2000, description="Grid cell size in metres.")] = 250.0,
     units: Annotated[Literal["grid", "lsoa"], Query(description="grid or lsoa")] = "grid",
 ) -> Response:
@@ -390,7 +391,7 @@ def geo_hotstreets(
     area: Annotated[str, Query(description="A borough, ward or LSOA name or GSS code.", min_length=1)],
     month: Annotated[str | None, Query(description="One month YYYY-MM (default: the latest loaded).")] = None,
     period: Annotated[str | None, Query(description="Months YYYY-MM:YYYY-MM (instead of month).")] = None,
-    category: Annotated[list[str] | None, Query(description="police.uk crime type (repeat; default all).")] = None,
+    category: Annotated[Categories, Query(description="police.uk crime type (repeat; default all).")] = None,
     rank_by: Annotated[Literal["count", "harm"], Query(description="count or harm")] = "count",
     top: Annotated[int, Query(ge=1, le=5000, description="How many streets (best ranked first).")] = 200,
 ) -> Response:
@@ -428,7 +429,7 @@ def geo_repeats(
     ),
     months: Annotated[int, Query(ge=1, le=36, description="Months to look back over (n).")] = 6,
     min_months: Annotated[int, Query(ge=1, le=36, description="Months with crime needed (k).")] = 3,
-    category: Annotated[list[str] | None, Query(description="police.uk crime type (repeat; default all).")] = None,
+    category: Annotated[Categories, Query(description="police.uk crime type (repeat; default all).")] = None,
 ) -> Response:
     """Each repeat location as a point (a police.uk snap point), with its months, count and crime types."""
     place = _place(db, area)

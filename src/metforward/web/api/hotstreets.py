@@ -11,7 +11,7 @@ from metforward.analyse import crime_map
 from metforward.analyse.compare import Period
 from metforward.analyse.crime_map import Street
 from metforward.store.database import Database
-from metforward.web.api.common import PERIOD, Page, Paging, resolve_area
+from metforward.web.api.common import PERIOD, Categories, Force, Page, Paging, resolve_area
 from metforward.web.app import get_db
 from metforward.web.errors import API_ERRORS
 
@@ -45,11 +45,11 @@ def hot_streets(
     ],
     period: Annotated[str, Query(pattern=PERIOD, description="Months YYYY-MM:YYYY-MM (e.g. 2024-01:2024-12).")],
     category: Annotated[
-        list[str] | None, Query(description="police.uk crime type (repeat for several; default all).")
+        Categories, Query(description="police.uk crime type (repeat for several; default all).")
     ] = None,
     rank_by: Annotated[Literal["count", "harm"], Query(description="Rank streets by count or by harm.")] = "count",
     force: Annotated[
-        str | None, Query(max_length=60, description="Only this force's rows (default: the force policing the area).")
+        Force, Query(max_length=60, description="Only this force's rows (default: the force policing the area).")
     ] = None,
 ) -> dict[str, object]:
     """Streets ranked by count or harm, with change on the previous period and the concentration of crime."""

@@ -10,7 +10,7 @@ from pydantic import Field
 from metforward.analyse.compare import Period
 from metforward.analyse.outcomes import BY, DASHBOARD_BY, dashboard_rates, sanction_rates
 from metforward.store.database import Database
-from metforward.web.api.common import PERIOD, Page, Paging, Row, jsonable, london_or_area, months
+from metforward.web.api.common import PERIOD, Categories, Force, Page, Paging, Row, jsonable, london_or_area, months
 from metforward.web.app import get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 
@@ -56,9 +56,9 @@ def outcomes(
         list[By] | None,
         Query(description=f"Group by (repeat): {', '.join(BY)} (dashboard: {', '.join(DASHBOARD_BY)})."),
     ] = None,
-    category: Annotated[list[str] | None, Query(description="police.uk crime type (repeat; default all).")] = None,
+    category: Annotated[Categories, Query(description="police.uk crime type (repeat; default all).")] = None,
     force: Annotated[
-        str | None, Query(max_length=60, description="Only this force's crimes (default: the area's force).")
+        Force, Query(max_length=60, description="Only this force's crimes (default: the area's force).")
     ] = None,
     source: Annotated[
         Literal["police-uk", "dashboard"],

@@ -17,7 +17,7 @@ from metforward.analyse.searches import (
 )
 from metforward.domain.periods import parse_month
 from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Page, Paging, Row, jsonable, london_or_area
+from metforward.web.api.common import MONTH, Force, Page, Paging, Row, jsonable, london_or_area
 from metforward.web.app import get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 
@@ -79,7 +79,7 @@ def searches(
     first: Annotated[str | None, Query(alias="from", pattern=MONTH, description="First month, YYYY-MM.")] = None,
     last: Annotated[str | None, Query(alias="to", pattern=MONTH, description="Last month, YYYY-MM.")] = None,
     force: Annotated[
-        str | None,
+        Force,
         Query(
             max_length=60, description="Only this force's searches (default: metropolitan for London, any for an area)."
         ),

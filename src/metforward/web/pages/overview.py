@@ -31,7 +31,7 @@ from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text, parse_month
 from metforward.present.report import OKABE_ITO, num, pct, signed, svg_path
-from metforward.store import cubes
+from metforward.store import catalog, cubes
 from metforward.store.database import Database
 from metforward.store.places import area_shapes
 from metforward.web.app import context, get_db, render
@@ -86,16 +86,47 @@ def month_param(text: str | None, default: dt.date) -> dt.date:
         raise invalid("month", f"{text!r} is not a month; give YYYY-MM, e.g. 2025-03") from exc
 
 
-def latest_datastore_month(db: Database) -> dt.date:
-    """The latest month of the Datastore borough counts (the bulletin's source); 404 when none are loaded."""
-    latest = cubes.latest_month(db, source="datastore", kind="datastore-borough") or cubes.latest_month(
+#: How to load the overview's source, in the words of every page and message that needs it.
+LOAD_DATASTORE = (
+    "download the MPS borough-level crime file from the London Datastore (data.london.gov.uk) "
+    "and load it with metforward ingest FILE"
+)
+
+
+def datastore_month(db: Database) -> dt.date | None:
+    """The latest month of the Datastore borough counts (the bulletin's source), None when none are loaded."""
+    return cubes.latest_month(db, source="datastore", kind="datastore-borough") or cubes.latest_month(
         db, source="datastore"
     )
+
+
+def latest_datastore_month(db: Database) -> dt.date:
+    """The latest month of the Datastore borough counts (the bulletin's source); 404 when none are loaded."""
+    latest = datastore_month(db)
     if latest is None:
-        raise WebError(
-            404, "no_data", "no London Datastore borough counts are loaded: run metforward fetch datastore and ingest"
-        )
+        raise WebError(404, "no_data", f"no London Datastore borough counts are loaded: {LOAD_DATASTORE}")
     return latest
+
+
+def welcome(request: Request, db: Database) -> HTMLResponse:
+    """``/`` on a store without the overview's source: what is loaded, and the commands that load the rest."""
+    today = dt.date.today()
+    last = dt.date(today.year, today.month, 1) - dt.timedelta(days=70)  # police.uk publishes a month or two late
+    first = dt.date(last.year - 1, last.month, 1) + dt.timedelta(days=31)
+    police = catalog.series(catalog.police_coverage(db))
+    datastore = catalog.datastore_coverage(db)
+    reference = catalog.reference_coverage(db)
+    return page(
+        request,
+        "welcome.html",
+        title="Welcome" if police or datastore or reference else "Nothing is loaded yet",
+        active="/",
+        police=police,
+        datastore=datastore,
+        reference=reference,
+        fetch_from=month_text(first),
+        fetch_to=month_text(last),
+    )
 
 
 @dataclass(frozen=True)
@@ -263,7 +294,9 @@ def overview(
     category: Annotated[str | None, Query()] = None,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
 ) -> HTMLResponse:
-    """The London overview."""
+    """The London overview (a welcome page saying what to load while its source is not loaded)."""
+    if datastore_month(db) is None:
+        return welcome(request, db)
     values = overview_data(db, context(request).load_version, month, measure, category, alpha)
     shapes = borough_shapes(db, context(request).load_version)
     return page(
