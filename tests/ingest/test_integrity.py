@@ -135,7 +135,7 @@ def _status(store: Path) -> dict[str, object]:
 def _unplaced(store: Path) -> int:
     rows = _status(store)["police_uk"]
     assert isinstance(rows, list)
-    return sum(int(r.get("unplaced", 0)) for r in rows if r["kind"] == "stop-and-search")
+    return sum(int(r["not_yet_placed"]) for r in rows if r["kind"] == "stop-and-search")
 
 
 def test_a_kill_during_placement_leaves_no_unplaced_searches(tmp_path: Path, sample: Path) -> None:

@@ -1,0 +1,17 @@
+-- 0006: a record of which stop-and-search loads are placed, and against which boundaries.
+--
+-- A load's searches are placed in the same transaction that loads them (and every search again in
+-- the transaction of a boundaries load). A search load with no row here, or a row naming other
+-- boundaries than the current ones, has searches not yet placed: `metforward status` shows them
+-- and the next `ingest` or `fetch` places them. Stores made before this migration have no rows
+-- here, so their searches are placed again once.
+CREATE TABLE search_placements (
+    load_id     BIGINT NOT NULL,    -- a stop-and-search load
+    boundaries  VARCHAR NOT NULL,   -- the boundaries its searches were placed against (boundaries_version)
+    placed_at   TIMESTAMP NOT NULL
+);
+
+-- The boundaries searches are placed against: the loads of every boundary polygon in the store.
+CREATE VIEW boundaries_version AS
+SELECT coalesce(array_to_string(list_sort(list(DISTINCT load_id)), ','), '') AS version
+FROM areas WHERE geometry IS NOT NULL;
