@@ -4,7 +4,6 @@ transaction and unplaced work shows in ``status``; months in the future are refu
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import os
 import shutil
@@ -138,6 +137,7 @@ def _unplaced(store: Path) -> int:
     return sum(int(r["not_yet_placed"]) for r in rows if r["kind"] == "stop-and-search")
 
 
+@pytest.mark.slow
 def test_a_kill_during_placement_leaves_no_unplaced_searches(tmp_path: Path, sample: Path) -> None:
     store = tmp_path / "store.duckdb"
     searches = sample / "policeuk" / "2024-01" / "2024-01-metropolitan-stop-and-search.csv.gz"
@@ -161,6 +161,7 @@ def test_a_kill_during_placement_leaves_no_unplaced_searches(tmp_path: Path, sam
     assert _unplaced(store) == 0
 
 
+@pytest.mark.slow
 def test_a_half_placed_store_is_shown_by_status_and_repaired_by_the_next_ingest(tmp_path: Path, sample: Path) -> None:
     store = tmp_path / "store.duckdb"
     searches = sample / "policeuk" / "2024-01" / "2024-01-metropolitan-stop-and-search.csv.gz"
@@ -193,4 +194,3 @@ def test_a_boundaries_load_places_every_search_again(tmp_path: Path, sample: Pat
     assert int(db.scalar("SELECT count(borough_code) FROM searches")) == 0
     ingest_paths(db, [sample / "boundaries" / "boroughs_2024.geojson"])
     assert int(db.scalar("SELECT count(borough_code) FROM searches")) > 0
-    assert gzip is not None

@@ -158,13 +158,13 @@ class Boundaries:
     after a rolled-back transaction.
     """
 
-    _key: tuple[str, str] | None = None
+    _key: str | None = None
     _levels: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _known: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def read(self, db: Database) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, str]]]:
         """The polygons by level and the lookups' code -> borough by level, for the store as it is now."""
-        key = (placements.boundaries_version(db), placements.lookups_version(db))
+        key = placements.placement_version(db)
         if key != self._key:
             self._levels = {}
             for level in LEVELS:

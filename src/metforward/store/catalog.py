@@ -97,7 +97,7 @@ class SeriesCoverage:
 def police_coverage(db: Database) -> list[MonthCoverage]:
     """Row counts, rejects and location completeness by police.uk kind, force and month."""
     if placements.has_record(db):
-        placed = "SELECT p.load_id FROM search_placements p, boundaries_version b WHERE p.boundaries = b.version"
+        placed = "SELECT p.load_id FROM search_placements p, placement_version b WHERE p.boundaries = b.version"
     else:  # a store older than the placement record: nothing is known to be placed
         placed = "SELECT NULL::BIGINT AS load_id WHERE false"
     return [MonthCoverage(*row) for row in db.execute(_POLICE_ROWS.format(placed=placed))]

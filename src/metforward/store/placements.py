@@ -2,8 +2,9 @@
 
 Placing itself (point in polygon) is :mod:`metforward.ingest.placement`; this module keeps its
 record (``search_placements``, migration 0006) so that unplaced work is never silent: a search
-load without a record for the current boundaries is *pending*, shown by ``status`` and placed by
-the next writer.
+load without a record for the current boundaries and lookups is *pending*, shown by ``status``
+and placed by the next writer (a lookups load leaves every search pending until the end of its
+run; a boundaries load places every search again in its own transaction).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ def has_record(db: Database) -> bool:
     return bool(db.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'search_placements'"))
 
 
-def boundaries_version(db: Database) -> str:
-    """The current boundaries, as the placement record names them."""
-    return str(db.scalar("SELECT version FROM boundaries_version"))
+def placement_version(db: Database) -> str:
+    """The boundaries and lookups in the store now, as the placement record names them."""
+    return str(db.scalar("SELECT version FROM placement_version"))
 
 
 def pending_loads(db: Database) -> list[int]:
     """Search loads with rows in the store whose searches are not placed against the current boundaries."""
     rows = db.execute(
         "SELECT DISTINCT s.load_id FROM searches s WHERE NOT EXISTS (SELECT 1 FROM search_placements p, "
-        "boundaries_version b WHERE p.load_id = s.load_id AND p.boundaries = b.version) ORDER BY 1"
+        "placement_version b WHERE p.load_id = s.load_id AND p.boundaries = b.version) ORDER BY 1"
     )
     return [int(r[0]) for r in rows]
 
@@ -38,7 +39,7 @@ def mark_placed(db: Database, load_ids: Sequence[int] | None) -> None:
         db.run("DELETE FROM search_placements")
         db.run(
             "INSERT INTO search_placements SELECT DISTINCT s.load_id, b.version, now()::TIMESTAMP "
-            "FROM searches s, boundaries_version b"
+            "FROM searches s, placement_version b"
         )
         return
     if not load_ids:
@@ -47,26 +48,8 @@ def mark_placed(db: Database, load_ids: Sequence[int] | None) -> None:
     db.run(f"DELETE FROM search_placements WHERE load_id IN ({marks})", list(load_ids))
     db.run(
         f"INSERT INTO search_placements SELECT l.load_id, b.version, now()::TIMESTAMP "
-        f"FROM loads l, boundaries_version b WHERE l.load_id IN ({marks})",
+        f"FROM loads l, placement_version b WHERE l.load_id IN ({marks})",
         list(load_ids),
-    )
-
-
-def forget_replaced(db: Database) -> None:
-    """Drop the records of loads whose rows have all been replaced."""
-    db.run(
-        "DELETE FROM search_placements WHERE load_id IN "
-        "(SELECT load_id FROM loads WHERE replaced_by IS NOT NULL AND kind = 'stop-and-search')"
-    )
-
-
-def lookups_version(db: Database) -> str:
-    """The ONS lookups placement takes wards' and LSOAs' boroughs from, named by their loads."""
-    return str(
-        db.scalar(
-            "SELECT coalesce(array_to_string(list_sort(list(DISTINCT load_id)), ','), '') FROM "
-            "(SELECT load_id FROM lsoa_lookup UNION ALL SELECT load_id FROM lsoa_wards)"
-        )
     )
 
 
