@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from metforward.ingest.pipeline import ingest_paths
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.readers.policeuk import STREET
