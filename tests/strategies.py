@@ -28,6 +28,7 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
@@ -109,7 +110,7 @@ def lsoa_codes() -> st.SearchStrategy[str]:
 
 @functools.cache
 def search_dates(
-    *, zones: tuple[str, ...] = ("+00:00",), fractions: bool = False
+    *, zones: tuple[str, ...] = ("+00:00",), fractions: bool = False, month: str | None = None
 ) -> st.SearchStrategy[tuple[str, dt.datetime]]:
     """Stop-and-search ``Date`` text (``2024-01-31T23:00:00+00:00``) and the instant it names (UTC, whole seconds).
 
@@ -117,7 +118,17 @@ def search_dates(
 
     ``zones`` are the tails to choose from (``+00:00``, ``+01:00``, ``Z``, or ``""`` for none, read
     as UTC); with ``fractions``, a fraction of a second may follow the seconds (readers drop it).
+    With ``month`` (``YYYY-MM``), every instant is in that month in London time (as a police.uk
+    file of the month holds), half of them within two hours of its start or end.
     """
+    if month is not None:
+        start, end = (
+            dt.datetime(y, m, 1, tzinfo=_LONDON).astimezone(dt.UTC)
+            for y, m in (_month_numbers(month), _month_numbers(month, 1))
+        )
+        span = int((end - start).total_seconds())
+        seconds = st.one_of(st.integers(0, span - 1), st.integers(0, 7200), st.integers(span - 7200, span - 1))
+        inside = seconds.map(lambda n: start + dt.timedelta(seconds=n))
     anywhere = st.datetimes(min_value=dt.datetime(2010, 1, 1), max_value=dt.datetime(2026, 12, 31, 23, 59, 59))
     # within two hours of a month's start in UTC: in summer, London's month starts at 23:00 UTC the day before
     near_month_start = st.builds(
@@ -127,6 +138,8 @@ def search_dates(
         st.integers(-7200, 7200),
     )
     instants = st.one_of(anywhere, near_month_start).map(lambda d: d.replace(microsecond=0, tzinfo=dt.UTC))
+    if month is not None:
+        instants = inside
     fraction = st.sampled_from(["", ".0", ".123", ".999999"]) if fractions else st.just("")
 
     def build(instant: dt.datetime, zone: str, frac: str) -> tuple[str, dt.datetime]:
@@ -135,6 +148,15 @@ def search_dates(
         return local.strftime("%Y-%m-%dT%H:%M:%S") + frac + zone, instant
 
     return st.builds(build, instants, st.sampled_from(list(zones)), fraction)
+
+
+_LONDON = ZoneInfo("Europe/London")
+
+
+def _month_numbers(month: str, later: int = 0) -> tuple[int, int]:
+    """(year, month) of ``YYYY-MM``, ``later`` months on."""
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + later
+    return index // 12, index % 12 + 1
 
 
 @functools.cache
@@ -287,10 +309,14 @@ def search_rows(
     zones: tuple[str, ...] = ("+00:00",),
     fractions: bool = False,
     newlines: bool = False,
+    month: str | None = None,
     **_: Any,
 ) -> Row:
-    """A valid police.uk stop-and-search row (note: Latitude comes before Longitude in this layout)."""
-    date, _instant = draw(search_dates(zones=zones, fractions=fractions))
+    """A valid police.uk stop-and-search row (note: Latitude comes before Longitude in this layout).
+
+    With ``month``, the search is of that month in London time.
+    """
+    date, _instant = draw(search_dates(zones=zones, fractions=fractions, month=month))
     lon, lat = draw(coordinates())
     operation = draw(booleans_text())
     text = free_text(newlines=newlines, max_size=15)

@@ -103,7 +103,7 @@ SEARCH = "Person search,2024-01-31T23:30:00+00:00,False,,51.5,-0.1,Male,18-24,Wh
             SEARCH.replace("2024-01-31T23:30:00+00:00", "31/01/2024"),
             "Date",
             "bad date",
-            "2024-02-metropolitan-stop-and-search.csv",
+            "2024-01-metropolitan-stop-and-search.csv",
         ),
         (
             STOP_AND_SEARCH,
@@ -111,7 +111,7 @@ SEARCH = "Person search,2024-01-31T23:30:00+00:00,False,,51.5,-0.1,Male,18-24,Wh
             SEARCH.replace("Person search", "Horse search"),
             "Type",
             "unknown value in Type",
-            "2024-02-metropolitan-stop-and-search.csv",
+            "2024-01-metropolitan-stop-and-search.csv",
         ),
         (
             STOP_AND_SEARCH,
@@ -119,7 +119,7 @@ SEARCH = "Person search,2024-01-31T23:30:00+00:00,False,,51.5,-0.1,Male,18-24,Wh
             SEARCH.replace(",False,,", ",Maybe,,", 1),
             "Part of a policing operation",
             "must be True, False or empty",
-            "2024-02-metropolitan-stop-and-search.csv",
+            "2024-01-metropolitan-stop-and-search.csv",
         ),
     ],
     ids=["outcome without crime id", "search bad date", "search bad type", "search bad boolean"],
@@ -141,7 +141,8 @@ def test_a_search_late_on_the_last_day_in_utc_is_filed_in_the_london_month(tmp_p
     path.write_text(",".join(STOP_AND_SEARCH) + "\n" + SEARCH + "\n" + summer + "\n")
     ingest_paths(db, [path])
     months = [str(m) for (m,) in db.execute("SELECT month FROM searches ORDER BY occurred_at")]
-    assert months == ["2024-01-01", "2024-07-01"]  # 23:30 UTC on 30 June is 00:30 BST on 1 July
+    assert months == ["2024-07-01"]  # 23:30 UTC on 30 June is 00:30 BST on 1 July
+    assert [(line, field) for line, field, _ in rejects(db)] == [(2, "Date")]  # January's is not this file's month
 
 
 def _store_snapshot(db: Database) -> tuple[object, ...]:

@@ -47,6 +47,7 @@ from tests.strategies import (
     corrupted_wide_rows,
     csv_options,
     mixed_rows,
+    months,
     row_values,
     trimmed,
     wide_rows,
@@ -181,15 +182,16 @@ def comparable(got: dict[str, Any]) -> dict[str, Any]:
 def test_valid_rows_round_trip(name: str, data: st.DataObject, options: dict[str, bool]) -> None:
     fmt = POLICE_FORMATS[name]
     force_name = data.draw(st.sampled_from(FORCE_NAMES), label="force")
-    row_options: dict[str, Any] = {"force_name": force_name}
+    month = data.draw(months(), label="month")  # a police.uk file holds one month: its rows are of it
+    row_options: dict[str, Any] = {"force_name": force_name, "month": month}
     if name == "stop-and-search":
-        row_options = {"zones": ("+00:00", "+01:00", "Z", ""), "fractions": True}
+        row_options = {"zones": ("+00:00", "+01:00", "Z", ""), "fractions": True, "month": month}
     rows = data.draw(st.lists(fmt.rows(**row_options), max_size=25), label="rows")
     file = write_csv(fmt.header, [row_values(r, fmt.header) for r in rows], **options)
     # street and outcomes files name their force in "Reported by"; the others take it from the file name
     force = force_id(force_name) if "Reported by" in fmt.header else "metropolitan"
     with scratch() as s:
-        result = s.ingest(fmt.file_name(gz=options["gz"]), file.data)
+        result = s.ingest(fmt.file_name(month, gz=options["gz"]), file.data)
         assert (result.kind, result.rows_read, result.rows_loaded, result.rows_rejected) == (
             fmt.kind,
             len(rows),
@@ -240,9 +242,10 @@ def check_conservation(
 @given(data=st.data(), options=csv_options())
 def test_every_row_is_loaded_or_rejected_once(name: str, data: st.DataObject, options: dict[str, bool]) -> None:
     fmt = POLICE_FORMATS[name]
-    rows = data.draw(mixed_rows(fmt, max_size=25, force_name="Metropolitan Police Service"), label="rows")
+    month = data.draw(months(), label="month")
+    rows = data.draw(mixed_rows(fmt, max_size=25, force_name="Metropolitan Police Service", month=month), label="rows")
     with scratch() as s:
-        check_conservation(s, fmt.file_name(gz=options["gz"]), fmt.table, fmt.header, rows, options)
+        check_conservation(s, fmt.file_name(month, gz=options["gz"]), fmt.table, fmt.header, rows, options)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
@@ -259,10 +262,10 @@ def test_every_datastore_row_is_loaded_or_rejected_once(data: st.DataObject, opt
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
 @given(data=st.data(), crlf=st.booleans())
 def test_line_numbers_survive_quoted_line_breaks(fmt: PoliceFormat, data: st.DataObject, crlf: bool) -> None:
-    rows = data.draw(mixed_rows(fmt, max_size=20, newlines=True), label="rows")
+    rows = data.draw(mixed_rows(fmt, max_size=20, newlines=True, month="2024-03"), label="rows")
     options = {"crlf": crlf, "gz": False, "bom": False, "quote_all": False}
     with scratch() as s:
-        check_conservation(s, fmt.file_name(), fmt.table, fmt.header, rows, options)
+        check_conservation(s, fmt.file_name("2024-03"), fmt.table, fmt.header, rows, options)
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,9 +285,10 @@ def _table_file(data: st.DataObject, name: str) -> tuple[str, str, bytes]:
         file = write_csv(table.header, [row_values(r, table.header) for r in rows])
         return "area_counts", "datastore.csv", file.data
     fmt = POLICE_FORMATS[name]
-    rows = [data.draw(fmt.rows()), *data.draw(mixed_rows(fmt, max_size=15))]
+    month = data.draw(months(), label="month")
+    rows = [data.draw(fmt.rows(month=month)), *data.draw(mixed_rows(fmt, max_size=15, month=month))]
     file = write_csv(fmt.header, [row_values(r, fmt.header) for r in rows])
-    return fmt.table, fmt.file_name(), file.data
+    return fmt.table, fmt.file_name(month), file.data
 
 
 @pytest.mark.parametrize("name", [*POLICE_FORMATS, "datastore"])
@@ -348,7 +352,7 @@ def test_impossible_search_dates_are_rejected_rows(date: str) -> None:
     rows = [good, {**good, "Date": date}]
     file = write_csv(SEARCH_FORMAT.header, [row_values(r, SEARCH_FORMAT.header) for r in rows])
     with scratch() as s:
-        path = s.folder / SEARCH_FORMAT.file_name()
+        path = s.folder / SEARCH_FORMAT.file_name("2024-02")
         path.write_bytes(file.data)
         result = ingest_file(s.db, InputFile(path), ReadOptions())
         assert (result.error, result.rows_loaded, result.rows_rejected) == (None, 1, 1)

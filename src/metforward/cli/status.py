@@ -47,7 +47,8 @@ def print_status(db: Database, console: Console) -> None:
         table = Table(
             title="police.uk data by source and force",
             caption="not placed: street and outcomes rows without an LSOA code; stop-and-search rows outside every "
-            "borough boundary loaded or without coordinates (searches are placed from their coordinates)",
+            "borough boundary loaded or without coordinates (searches are placed from their coordinates); "
+            "pending: searches with coordinates not yet placed against the current boundaries",
             caption_justify="left",
         )
         for name in (
@@ -61,6 +62,7 @@ def print_status(db: Database, console: Console) -> None:
             "rejected",
             "not placed",
             "no coords",
+            "pending",
         ):
             table.add_column(name, justify="left" if name in {"kind", "force", "first", "last"} else "right")
         for s in all_series:
@@ -77,8 +79,16 @@ def print_status(db: Database, console: Console) -> None:
                 f"{sum(r.rejected for r in mine):,}",
                 _pct(sum(r.no_lsoa for r in mine), n),
                 _pct(sum(r.no_coordinates for r in mine), n),
+                f"[red]{pending:,}[/]" if (pending := sum(r.pending for r in mine)) else "",
             )
         console.print(table)
+        pending = sum(r.pending for r in rows)
+        if pending:
+            console.print(
+                f"[red]{pending:,} searches with coordinates are not yet placed[/] against the current boundaries "
+                "(a run was stopped, or an older metforward made the store): the next `metforward ingest` or "
+                "`metforward fetch` places them."
+            )
         grid = Table(title=f"Coverage ({_PRESENT} month loaded, {_MISSING} month missing)")
         grid.add_column("kind / force")
         grid.add_column("year")

@@ -1,12 +1,17 @@
 """read -> detect -> standardise and check -> store, one file (one transaction) at a time.
 
-Memory is bounded by the largest single file, not by how many files an ingest run takes.
+Memory is bounded by the largest single file, not by how many files an ingest run takes. A
+stop-and-search file's searches are placed in boroughs, wards and LSOAs in the transaction that
+loads them, and a boundaries file places every search again in its own: a killed run leaves no
+search loaded but unplaced. Searches left unplaced by an older metforward are placed at the end
+of the next run (:func:`after_ingest`).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,11 +20,12 @@ import pyarrow as pa
 
 from metforward.errors import InputFileError, UnknownFormatError
 from metforward.ingest.csvtable import decode_header
-from metforward.ingest.placement import place_searches
+from metforward.ingest.placement import Boundaries, place_searches
 from metforward.ingest.readers import CSV_READERS, SNIFF_READERS, Reader, ReadOptions
 from metforward.ingest.sources import InputData, InputFile, expand, read_input
+from metforward.store import placements
 from metforward.store.database import Database
-from metforward.store.loading import store_load
+from metforward.store.loading import Load, store_load
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +144,30 @@ def detect(inp: InputData) -> tuple[Reader, list[str]]:
     raise UnknownFormatError(inp.source.display, f"unknown header '{shown}'; {SEE_FORMATS}")
 
 
+#: The polygons placement uses, kept per open store for a run (read again when they change).
+_BOUNDARIES: weakref.WeakKeyDictionary[Database, Boundaries] = weakref.WeakKeyDictionary()
+
+
+def _boundaries(db: Database) -> Boundaries:
+    return _BOUNDARIES.setdefault(db, Boundaries())
+
+
+def store_and_place(db: Database, load: Load) -> int:
+    """Store ``load`` and place the searches it brings (or, for boundaries, every search): one transaction."""
+    boundaries = _boundaries(db)
+    try:
+        with db.transaction():
+            load_id = store_load(db, load, in_transaction=False)
+            if load.kind == "stop-and-search":
+                place_searches(db, load_ids=[load_id], boundaries=boundaries)
+            elif load.kind == "boundaries":
+                place_searches(db, boundaries=boundaries)  # new boundaries: place every search afresh
+    except BaseException:
+        boundaries.forget()  # it may hold polygons of the load rolled back
+        raise
+    return load_id
+
+
 def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileResult:
     """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
     kind: str | None = None
@@ -148,7 +178,7 @@ def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileRe
         load = reader.read(inp, header, options)
         kind = load.kind
         options.limits.check_rows(source.display, load.rows_read)
-        load_id = store_load(db, load)
+        load_id = store_and_place(db, load)
     except InputFileError as exc:
         logger.warning("%s", exc)
         return FileResult(source.display, kind, 0, 0, 0, error=exc.message)
@@ -180,7 +210,7 @@ def collect(paths: Iterable[Path]) -> tuple[list[InputFile], list[tuple[str, str
 
 
 def after_ingest(db: Database, summary: IngestSummary) -> None:
-    """Work that depends on what a run loaded: warn of units loaded twice; place searches."""
+    """Work after a run: warn of units loaded twice; place searches an earlier run left unplaced."""
     ids = [f.load_id for f in summary.files if f.load_id is not None]
     if ids:
         marks = ", ".join("?" for _ in ids)
@@ -198,11 +228,28 @@ def after_ingest(db: Database, summary: IngestSummary) -> None:
                 f"{kind} data of {force} for the same month came twice in this run: {new} replaced {old} "
                 "(the file loaded last wins; load the newer download last)"
             )
-    kinds = {f.kind for f in summary.files if f.error is None}
-    if kinds & {"boundaries", "stop-and-search"}:
+    finished = finish_placement(db)
+    if finished:
+        summary.warnings.append(
+            f"placed the searches of {finished} stop-and-search loads that were not yet placed against the "
+            "current boundaries (an earlier run was stopped, or the store was made by an older metforward)"
+        )
+
+
+def finish_placement(db: Database) -> int:
+    """Place the searches not yet placed against the current boundaries (in a store an earlier run
+    or an older metforward left half-placed), in one transaction; return how many loads that was."""
+    pending = placements.pending_loads(db)
+    if not pending:
+        return 0
+    boundaries = _boundaries(db)
+    try:
         with db.transaction():
-            placed = place_searches(db, again="boundaries" in kinds)  # new boundaries: place every search afresh
-        logger.info("made %d placements of stop-and-search rows in boroughs, wards and LSOAs", placed)
+            place_searches(db, load_ids=pending, boundaries=boundaries)
+    except BaseException:
+        boundaries.forget()
+        raise
+    return len(pending)
 
 
 def ingest_paths(

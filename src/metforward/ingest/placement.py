@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import shapely
 from pyproj import Transformer
 
+from metforward.store import placements
 from metforward.store.database import Database
 
 logger = logging.getLogger(__name__)
@@ -145,22 +148,62 @@ def _polygons(db: Database, level: str) -> tuple[np.ndarray, np.ndarray] | None:
     return polygons, np.asarray(areas.column("code").to_numpy(zero_copy_only=False), dtype=object)
 
 
-def place_searches(db: Database, *, again: bool = False) -> int:
-    """Place searches in the newest borough, ward and LSOA boundaries loaded.
+@dataclass
+class Boundaries:
+    """The polygons (and the lookups' ward and LSOA boroughs) placement uses, read once per version.
+
+    One ``Boundaries`` is kept for a whole ingest run, so placing each stop-and-search file inside
+    its own load transaction does not read and project every polygon again. It is read again
+    when the boundaries or lookups in the store change (their loads differ); call :meth:`forget`
+    after a rolled-back transaction.
+    """
+
+    _key: str | None = None
+    _levels: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _known: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def read(self, db: Database) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, str]]]:
+        """The polygons by level and the lookups' code -> borough by level, for the store as it is now."""
+        key = placements.placement_version(db)
+        if key != self._key:
+            self._levels = {}
+            for level in LEVELS:
+                polygons = _polygons(db, level)
+                if polygons is not None:
+                    self._levels[level] = polygons
+            self._known = {
+                level: dict(
+                    db.execute(f"SELECT DISTINCT {column}, borough_code FROM lsoa_places WHERE {column} IS NOT NULL")
+                )
+                for level, column in (("ward", "ward_code"), ("lsoa", "lsoa21_code"))
+            }
+            self._key = key
+        return self._levels, self._known
+
+    def forget(self) -> None:
+        """Read everything again next time (after a transaction that may have changed them rolled back)."""
+        self._key = None
+
+
+def place_searches(db: Database, *, load_ids: Sequence[int] | None = None, boundaries: Boundaries | None = None) -> int:
+    """Place the searches of ``load_ids`` (None: every search) in the newest boundaries loaded, and record it.
 
     The borough is the borough polygon holding the point. Where borough boundaries are loaded,
     the ward and LSOA are then chosen among that borough's wards and LSOAs (see
     :func:`_within_borough`), so the three levels always nest; where none are, wards and LSOAs
-    are placed by their own polygons alone. With ``again`` every search is placed afresh (after
-    boundaries are loaded or reloaded); otherwise only searches missing a code at some level are
-    placed (again). Call inside a transaction.
+    are placed by their own polygons alone. Every search of the loads is placed afresh, and the
+    loads are recorded as placed against the current boundaries (``search_placements``). Call
+    inside the transaction that loaded the searches (or the boundaries), so that loading and
+    placing are stored together or not at all.
 
     Parameters
     ----------
     db
         The store.
-    again
-        Clear and redo every search's placement.
+    load_ids
+        The stop-and-search loads to place; None for every search in the store.
+    boundaries
+        Polygons kept from an earlier call in the same run (read from the store if None).
 
     Returns
     -------
@@ -168,63 +211,64 @@ def place_searches(db: Database, *, again: bool = False) -> int:
         The number of (search, level) codes given by this call that were not there before.
     """
     started = time.perf_counter()
-    if again:
-        db.run("UPDATE searches SET borough_code = NULL, ward_code = NULL, lsoa_code = NULL")
+    levels, known = (boundaries or Boundaries()).read(db)
+    where, params = placements.searches_where(load_ids)
     points = db.arrow(
         "SELECT load_id, line, longitude, latitude, borough_code, ward_code, lsoa_code FROM searches "
-        "WHERE latitude IS NOT NULL AND longitude IS NOT NULL "
-        "AND (borough_code IS NULL OR ward_code IS NULL OR lsoa_code IS NULL)"
+        f"WHERE latitude IS NOT NULL AND longitude IS NOT NULL{where}",
+        params,
     )
-    if points.num_rows == 0:
-        return 0
+    placed = 0
+    if points.num_rows:
+        placed = _place(db, points, levels, known)
+    placements.mark_placed(db, load_ids)
+    logger.info("placed %d searches in %.1f s", points.num_rows, time.perf_counter() - started)
+    return placed
+
+
+def _place(
+    db: Database,
+    points: pa.Table,
+    levels: dict[str, tuple[np.ndarray, np.ndarray]],
+    known: dict[str, dict[str, str]],
+) -> int:
     x, y = _TO_BNG.transform(points.column("longitude").to_numpy(), points.column("latitude").to_numpy())
     geoms = shapely.points(x, y)
-    found: dict[str, np.ndarray] = {}
-    boroughs = _polygons(db, "borough")
+    empty = np.full(points.num_rows, None, dtype=object)
+    found: dict[str, np.ndarray] = dict.fromkeys(LEVELS.values(), empty)
+    boroughs = levels.get("borough")
     if boroughs is not None:
         found["borough_code"] = locate(geoms, *boroughs)
     for level in ("ward", "lsoa"):
-        polygons = _polygons(db, level)
+        polygons = levels.get(level)
         if polygons is None:
             continue
         if boroughs is None:
             found[LEVELS[level]] = locate(geoms, *polygons)
         else:
-            column = {"ward": "ward_code", "lsoa": "lsoa21_code"}[level]
-            known = dict(
-                db.execute(f"SELECT DISTINCT {column}, borough_code FROM lsoa_places WHERE {column} IS NOT NULL")
-            )
-            found[LEVELS[level]] = _within_borough(geoms, found["borough_code"], *polygons, *boroughs, known)
+            found[LEVELS[level]] = _within_borough(geoms, found["borough_code"], *polygons, *boroughs, known[level])
     new = {
-        column: int(
-            sum(
-                1
-                for old, code in zip(points.column(column).to_pylist(), codes, strict=True)
-                if old is None and code is not None
-            )
+        column: sum(
+            1
+            for old, code in zip(points.column(column).to_pylist(), codes, strict=True)
+            if old is None and code is not None
         )
         for column, codes in found.items()
     }
-    if any(new.values()):
-        update = pa.table(
-            {
-                "load_id": points.column("load_id"),
-                "line": points.column("line"),
-                **{column: pa.array(codes.tolist(), pa.string()) for column, codes in found.items()},
-            }
-        )
-        sets = ", ".join(f"{column} = p.{column}" for column in found)
-        db.register("_placed", update)
-        try:
-            db.run(
-                f"UPDATE searches SET {sets} FROM _placed p WHERE searches.load_id = p.load_id AND searches.line = p.line"
-            )
-        finally:
-            db.unregister("_placed")
-    logger.info(
-        "placed %s of %d searches in %.1f s",
-        ", ".join(f"{n} in a {column.removesuffix('_code')}" for column, n in new.items()),
-        points.num_rows,
-        time.perf_counter() - started,
+    update = pa.table(
+        {
+            "load_id": points.column("load_id"),
+            "line": points.column("line"),
+            **{column: pa.array(codes.tolist(), pa.string()) for column, codes in found.items()},
+        }
     )
+    sets = ", ".join(f"{column} = p.{column}" for column in found)
+    db.register("_placed", update)
+    try:
+        db.run(
+            f"UPDATE searches SET {sets} FROM _placed p WHERE searches.load_id = p.load_id AND searches.line = p.line"
+        )
+    finally:
+        db.unregister("_placed")
+    logger.info("new codes: %s", ", ".join(f"{n} in a {column.removesuffix('_code')}" for column, n in new.items()))
     return sum(new.values())

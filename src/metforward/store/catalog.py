@@ -6,23 +6,29 @@ import datetime as dt
 from dataclasses import dataclass
 
 from metforward.domain.periods import missing_months, month_text
+from metforward.store import placements
 from metforward.store.database import Database
 
 _POLICE_ROWS = """
 WITH data AS (
     SELECT 'street' AS kind, force, month, count(*) AS n,
            count(*) FILTER (WHERE lsoa_code IS NULL) AS no_lsoa,
-           count(*) FILTER (WHERE longitude IS NULL) AS no_xy
+           count(*) FILTER (WHERE longitude IS NULL) AS no_xy, 0 AS pending
     FROM crimes GROUP BY ALL
     UNION ALL
     SELECT 'outcomes', force, month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
-           count(*) FILTER (WHERE longitude IS NULL)
+           count(*) FILTER (WHERE longitude IS NULL), 0
     FROM outcomes GROUP BY ALL
     UNION ALL
-    -- a search has no LSOA code of its own: "not placed" is outside every borough or without coordinates
-    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE borough_code IS NULL),
-           count(*) FILTER (WHERE latitude IS NULL)
-    FROM searches GROUP BY ALL
+    -- a search has no LSOA code of its own: "not placed" is outside every borough or without coordinates;
+    -- "pending" has coordinates but is not yet placed against the current boundaries
+    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE borough_code IS NULL AND NOT pending),
+           count(*) FILTER (WHERE latitude IS NULL), count(*) FILTER (WHERE pending)
+    FROM (
+        SELECT s.force, s.month, s.borough_code, s.latitude, s.latitude IS NOT NULL AND p.load_id IS NULL AS pending
+        FROM searches s LEFT JOIN ({placed}) p ON p.load_id = s.load_id
+    )
+    GROUP BY ALL
 ),
 rejected AS (
     SELECT kind, force, months[1] AS month, sum(rows_rejected) AS rejected
@@ -30,7 +36,7 @@ rejected AS (
     WHERE replaced_by IS NULL AND len(months) = 1
     GROUP BY ALL
 )
-SELECT d.kind, d.force, d.month, d.n, coalesce(r.rejected, 0), d.no_lsoa, d.no_xy
+SELECT d.kind, d.force, d.month, d.n, coalesce(r.rejected, 0), d.no_lsoa, d.no_xy, d.pending
 FROM data d LEFT JOIN rejected r USING (kind, force, month)
 ORDER BY d.kind, d.force, d.month
 """
@@ -47,6 +53,7 @@ class MonthCoverage:
     rejected: int
     no_lsoa: int
     no_coordinates: int
+    pending: int = 0  # searches with coordinates not yet placed against the current boundaries
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form, shares rounded to 4 places."""
@@ -58,6 +65,7 @@ class MonthCoverage:
             "rejected": self.rejected,
             "no_lsoa_share": round(self.no_lsoa / self.rows, 4) if self.rows else None,
             "no_coordinates_share": round(self.no_coordinates / self.rows, 4) if self.rows else None,
+            **({"not_yet_placed": self.pending} if self.kind == "stop-and-search" else {}),
         }
 
 
@@ -88,7 +96,11 @@ class SeriesCoverage:
 
 def police_coverage(db: Database) -> list[MonthCoverage]:
     """Row counts, rejects and location completeness by police.uk kind, force and month."""
-    return [MonthCoverage(*row) for row in db.execute(_POLICE_ROWS)]
+    if placements.has_record(db):
+        placed = "SELECT p.load_id FROM search_placements p, placement_version b WHERE p.boundaries = b.version"
+    else:  # a store older than the placement record: nothing is known to be placed
+        placed = "SELECT NULL::BIGINT AS load_id WHERE false"
+    return [MonthCoverage(*row) for row in db.execute(_POLICE_ROWS.format(placed=placed))]
 
 
 def series(rows: list[MonthCoverage]) -> list[SeriesCoverage]:

@@ -1,18 +1,19 @@
 """Writing one load into the store: rows, rejects and provenance, in a single transaction.
 
 A *load* is what came from one input file. Its rows go to one or more canonical tables
-(:class:`Batch`); each batch names the unit it replaces (for police.uk data, the force and
-months), so loading a newer snapshot of the same file replaces the earlier rows instead of
-doubling them. Everything happens in one transaction: if anything fails, nothing is kept.
+(:class:`Batch`); each batch names the unit it replaces (for police.uk data, the file's own force
+and month, whole), so loading a newer snapshot of the same file replaces the earlier rows instead
+of doubling them, and never touches another month. Everything happens in one transaction: if anything fails, nothing is kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from metforward.store.database import Database
 
@@ -148,11 +149,16 @@ class Batch:
     columns equal those of any new row are deleted before the new rows go in (for police.uk
     data ``("force", "month")``: a newer snapshot of a month replaces the older one). Empty:
     the rows are added.
+
+    ``replace_unit`` instead names one unit by its key values (a police.uk file's
+    ``{"force": ..., "month": ...}``): every row of the table in that unit is deleted, and every
+    new row must lie in it, so the load replaces its own unit whole and no other.
     """
 
     table: str
     rows: pa.Table
     replace_matching: tuple[str, ...] = ()
+    replace_unit: Mapping[str, object] | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +213,9 @@ def _write(db: Database, load: Load) -> int:
         name = f"_batch_{batch.table}"
         db.register(name, batch.rows.select(list(columns)))
         try:
-            if batch.replace_matching:
+            if batch.replace_unit is not None:
+                replaced.update(_replace_unit(db, load, batch))
+            elif batch.replace_matching:
                 replaced.update(_replace(db, batch, name))
             db.run(
                 f"INSERT INTO {batch.table} (load_id, {', '.join(columns)}) "
@@ -287,6 +295,28 @@ def _replace(db: Database, batch: Batch, name: str) -> set[int]:
     found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}")}
     if found:
         db.run(f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})")
+    return found
+
+
+def _replace_unit(db: Database, load: Load, batch: Batch) -> set[int]:
+    """Delete every row of ``batch.table`` in ``batch.replace_unit``; return the loads they came from.
+
+    Each new row must lie in the unit: a load that replaced one unit and added rows to another
+    would erase nothing there today but be erased by that unit's next load in part.
+    """
+    unit = dict(batch.replace_unit or {})
+    for column, value in unit.items():
+        inside = pc.all(pc.equal(batch.rows.column(column), pa.scalar(value))).as_py()
+        if batch.rows.num_rows and not inside:
+            raise AssertionError(
+                f"{_display(load)}: a row outside its unit {unit} reached the store; "
+                "this is a bug in metforward, please report it"
+            )
+    where = " AND ".join(f'"{column}" = ?' for column in unit)
+    params = list(unit.values())
+    found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT load_id FROM {batch.table} WHERE {where}", params)}
+    if found:
+        db.run(f"DELETE FROM {batch.table} WHERE {where}", params)
     return found
 
 

@@ -87,6 +87,14 @@ class DashboardReader:
         checks.reject(
             ~good_month, header[0], raw_month, f"bad month in {header[0]} (expected the first of a month, YYYY-MM-01)"
         )
+        later = _mask(pc.greater(raw_month, f"{options.current_month:%Y-%m}-01"))
+        checks.reject(
+            good_month & later,
+            header[0],
+            raw_month,
+            f"{header[0]} is after the current month {options.current_month:%Y-%m}: a month in the future "
+            "cannot have been published",
+        )
         area_type = checks.choice(header[1], AREA_TYPES)
         borough_snt = checks.text(header[2])
         # rows of no known area ("Other / NK") have an empty area_name: name them by borough_snt

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
+from metforward.errors import InputFileError
 from metforward.ingest.csvtable import parse_csv
 from metforward.ingest.readers.base import ReadOptions
 from metforward.ingest.sources import InputData
@@ -94,6 +95,14 @@ class DatastoreReader:
             level = "borough"
             old = [h.strip() for h in header[:3]] == ["Borough", "Major Category", "Minor Category"]
             kind = "datastore-borough-2008" if old else "datastore-borough"
+        current = f"{options.current_month:%Y%m}"
+        future = [c.strip() for c in month_columns if c.strip()[:6] > current]
+        if future:
+            raise InputFileError(
+                inp.source.display,
+                f"month column {future[0]} is after the current month {current}: a month in the future "
+                "cannot have been published; check the file's header",
+            )
 
         parsed = parse_csv(inp.data, header)
         checks = RowChecks(parsed.table)

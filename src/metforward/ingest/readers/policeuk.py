@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from metforward.domain.categories import ALL_CRIME_TYPES, SEARCH_TYPES
 from metforward.ingest.csvtable import parse_csv
-from metforward.ingest.readers.base import ReadOptions, file_force, police_load, same_columns
+from metforward.ingest.readers.base import ReadOptions, file_force, file_month, police_load, same_columns
 from metforward.ingest.sources import InputData
 from metforward.ingest.validate import RowChecks
 from metforward.store.loading import Load
@@ -84,6 +84,7 @@ class StreetReader:
         parsed = parse_csv(inp.data, STREET)
         checks = RowChecks(parsed.table)
         month = checks.month("Month")
+        the_month = file_month(inp, checks, month, "Month", options)
         lon, lat = checks.coordinates("Longitude", "Latitude")
         lsoa = checks.lsoa("LSOA code")
         crime_type = checks.choice("Crime type", ALL_CRIME_TYPES)
@@ -106,7 +107,7 @@ class StreetReader:
                 "context": checks.text("Context"),
             }
         )
-        return police_load(self.kind, "crimes", inp, parsed, rows, checks.rejects(), force)
+        return police_load(self.kind, "crimes", inp, parsed, rows, checks.rejects(), force, the_month)
 
 
 class StreetPointsReader:
@@ -124,6 +125,7 @@ class StreetPointsReader:
         parsed = parse_csv(inp.data, STREET_POINTS)
         checks = RowChecks(parsed.table)
         month = checks.month("Month")
+        the_month = file_month(inp, checks, month, "Month", options)
         lon, lat = checks.coordinates("Longitude", "Latitude")
         lsoa = checks.lsoa("LSOA code")
         crime_type = checks.choice("Crime type", ALL_CRIME_TYPES)
@@ -146,7 +148,7 @@ class StreetPointsReader:
                 "context": _null_strings(n),
             }
         )
-        return police_load(self.kind, "crimes", inp, parsed, rows, checks.rejects(), force)
+        return police_load(self.kind, "crimes", inp, parsed, rows, checks.rejects(), force, the_month)
 
 
 class OutcomesReader:
@@ -165,6 +167,7 @@ class OutcomesReader:
         checks = RowChecks(parsed.table)
         crime_id = checks.text("Crime ID", required=True)
         month = checks.month("Month")
+        the_month = file_month(inp, checks, month, "Month", options)
         lon, lat = checks.coordinates("Longitude", "Latitude")
         lsoa = checks.lsoa("LSOA code")
         outcome = checks.text("Outcome type", required=True)
@@ -185,7 +188,7 @@ class OutcomesReader:
                 "outcome_type": outcome,
             }
         )
-        return police_load(self.kind, "outcomes", inp, parsed, rows, checks.rejects(), force)
+        return police_load(self.kind, "outcomes", inp, parsed, rows, checks.rejects(), force, the_month)
 
 
 _ISO_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$"
@@ -216,6 +219,7 @@ class StopAndSearchReader:
         lon, lat = checks.coordinates("Longitude", "Latitude")
         local = pc.local_timestamp(pc.cast(occurred, pa.timestamp("s", tz="Europe/London")))  # London wall time
         month = pc.cast(pc.floor_temporal(local, unit="month"), pa.date32())
+        the_month = file_month(inp, checks, month, "Date", options)
         rows = checks.keep(
             {
                 "force": pa.scalar(force),
@@ -238,7 +242,7 @@ class StopAndSearchReader:
                 "lsoa_code": pa.nulls(parsed.table.num_rows, pa.string()),
             }
         )
-        return police_load(self.kind, "searches", inp, parsed, rows, checks.rejects(), force)
+        return police_load(self.kind, "searches", inp, parsed, rows, checks.rejects(), force, the_month)
 
     @staticmethod
     def _timestamps(checks: RowChecks) -> pa.ChunkedArray:
