@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -37,3 +38,22 @@ def test_report_pdf_errors(client: TestClient) -> None:
     assert missing.status_code == 404 and "not a London borough" in missing.text
     bad = client.get("/bulletin.pdf?month=June")
     assert bad.status_code == 422 and "YYYY-MM" in bad.text
+
+
+def test_bad_content_file_is_a_clear_error_not_a_crash(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A content file the reports refuse (here an image) gives one error naming the file and line, not a bare 500."""
+    from metforward.web.pages import downloads
+
+    folder = tmp_path / "boroughs"
+    folder.mkdir()
+    (folder / "westminster.md").write_text(
+        "---\nexample: true\n---\n## Chair's message\n\nHello.\n\n![office](http://127.0.0.1:9/x.png)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(downloads, "CONTENT_DIR", folder)
+    response = client.get("/boroughs/westminster/summary.pdf?year=2024")
+    assert response.status_code == 500
+    assert "bad_content" in response.text
+    assert "westminster.md:8" in response.text and "an image is not allowed" in response.text

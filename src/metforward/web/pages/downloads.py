@@ -22,7 +22,15 @@ from fastapi.responses import JSONResponse, Response
 from metforward import ATTRIBUTION
 from metforward.analyse.reports import SummaryData, bulletin_report, jem_report
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
-from metforward.present.report import Content, load_content, pdf_bytes, render_bulletin, render_jem, render_summary
+from metforward.present.report import (
+    Content,
+    ContentError,
+    load_content,
+    pdf_bytes,
+    render_bulletin,
+    render_jem,
+    render_summary,
+)
 from metforward.store.database import Database
 from metforward.store.places import area_shapes
 from metforward.web.app import context, get_db
@@ -128,6 +136,8 @@ def _content(code: str, name: str) -> Content:
             return load_content(CONTENT_DIR, code, slug(name))
         except FileNotFoundError:
             pass
+        except ContentError as exc:  # the server's own content file is at fault, not the request
+            raise WebError(500, "bad_content", f"{exc}; the report cannot be built until it is mended") from exc
     return Content(path="(no content folder)", is_default=True, example=False, sections={})
 
 
