@@ -154,6 +154,29 @@ def estimate_dispersion(
         np.asarray(months_after, dtype=np.float64),
     )
     x2 = pearson_x2(b, sb, tb) + pearson_x2(a, sa, ta)
+    return pool_dispersion(x2, tb, ta, min_df=min_df, floor=floor, pool=pool)
+
+
+def pool_dispersion(
+    x2: ArrayLike,
+    months_before: ArrayLike,
+    months_after: ArrayLike,
+    *,
+    min_df: int = MIN_DF,
+    floor: float = FLOOR,
+    pool: bool = True,
+) -> Dispersion:
+    """The dispersion of each row from its Pearson ``x2`` on ``months_before + months_after - 2`` df.
+
+    The row's own ``x2 / df`` where ``df >= min_df``; else the pooled ``sum x2 / sum df`` over the
+    rows with ``df >= 1`` when that reaches ``min_df``; else none (too few months). Never below
+    ``floor``.
+    """
+    x2, tb, ta = np.broadcast_arrays(
+        np.asarray(x2, dtype=np.float64),
+        np.asarray(months_before, dtype=np.float64),
+        np.asarray(months_after, dtype=np.float64),
+    )
     live = (tb > 0) & (ta > 0)
     df = np.where(live, tb + ta - 2, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
