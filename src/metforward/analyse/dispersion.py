@@ -364,6 +364,7 @@ def judge(
     method: str = "quasi",
     alpha: float = 0.05,
     pool: bool = True,
+    min_df: int = MIN_DF,
 ) -> Judged:
     """Every row of a comparison table judged by ``method``, q values across the rows, verdicts at ``alpha``.
 
@@ -395,7 +396,7 @@ def judge(
             raise ValueError("the quasi-Poisson method needs the sums of squared monthly counts")
         sb = np.broadcast_to(np.asarray(squares_before, dtype=np.float64), b.shape).ravel()
         sa = np.broadcast_to(np.asarray(squares_after, dtype=np.float64), b.shape).ravel()
-        d = estimate_dispersion(b, a, sb, sa, tb, ta, pool=pool)
+        d = estimate_dispersion(b, a, sb, sa, tb, ta, pool=pool, min_df=min_df)
         q = compare_quasi(b, a, safe_b, safe_a, d.phi, d.df, confidence=1 - alpha)
         phi, months, basis = q.dispersion, d.months, d.basis
         figures = [
