@@ -64,7 +64,9 @@ def test_bulletin_equals_the_cli(store: str) -> None:
         json.dumps(r, sort_keys=True) for r in significant
     )
     changes = [abs(r.change) for r in data.notable]
-    assert changes == sorted(changes, reverse=True) and changes
+    # three months against three on the sample: with the quasi-Poisson default no borough change is
+    # told from chance (the exact Poisson test called some); the order is still largest change first
+    assert changes == sorted(changes, reverse=True) and data.borough_rows_tested > 0
     flags = cli_json(store, "exceptions", "--source", "datastore", "--latest", "2025-06", "--json")
     assert isinstance(flags, dict)
     assert [f.as_dict() for f in data.exceptions] == flags["flags"]

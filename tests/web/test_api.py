@@ -118,9 +118,25 @@ def test_compare_equals_the_cli(client: TestClient, cli_store: Path) -> None:
         "by": "category",
         "kind": None,
         "alpha": 0.05,
+        "method": "quasi",
     }
     assert page["months_present_before"] == ["2024-01", "2024-02", "2024-03"]
     assert page["months_missing"] == [] and isinstance(page["notes"], list)
+    assert page["method"] == "quasi" and page["method_note"].startswith("method: quasi-Poisson")
+    assert {r["method"] for r in items} == {"quasi"} and all(r["dispersion_months"] for r in items)
+
+
+def test_compare_method_poisson_equals_the_cli(client: TestClient, cli_store: Path) -> None:
+    args = {"before": "2024-01:2024-03", "after": "2024-04:2024-06"}
+    cli = cli_json(cli_store, "compare", "--before", args["before"], "--after", args["after"], "--method", "poisson")
+    items = every_item(client, "/compare", method="poisson", **args)
+    assert items == cli and {r["method"] for r in items} == {"poisson"} and {r["dispersion"] for r in items} == {1.0}
+    quasi = every_item(client, "/compare", **args)
+    # same counts and ratios; the quasi intervals are never narrower than the exact Poisson ones
+    assert [(r["before"], r["after"], r["rate_ratio"]) for r in quasi] == [
+        (r["before"], r["after"], r["rate_ratio"]) for r in items
+    ]
+    assert get(client, "/compare", 422, method="nb", **args)["error"]["details"][0]["field"] == "query.method"
 
 
 def test_compare_one_area_around_a_month_equals_the_cli(client: TestClient, cli_store: Path) -> None:

@@ -79,6 +79,9 @@ class BulletinData:
     completeness: list[SourceCompleteness]
     month_loaded: bool
     notes: list[str] = field(default_factory=list)
+    #: The method and dispersion lines under "Results so far" and the notable changes.
+    results_method_note: str = ""
+    notable_method_note: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form."""
@@ -97,6 +100,9 @@ class BulletinData:
             "completeness": [c.as_dict() for c in self.completeness],
             "month_loaded": self.month_loaded,
             "notes": list(self.notes),
+            "method": self.results[0].method if self.results else "quasi",
+            "results_method_note": self.results_method_note,
+            "notable_method_note": self.notable_method_note,
         }
 
 
@@ -129,12 +135,13 @@ def bulletin_data(db: Database, month: dt.date, *, alpha: float = 0.05, exceptio
     kind: str | None = None
     notable: list[CompareRow] = []
     tested = 0
+    results_note = notable_note = ""
     try:
         table: CompareTable = compare(db, results_spec(month, alpha=alpha))
-        results, kind = table.rows, table.kind
+        results, kind, results_note = table.rows, table.kind, table.method_note
         notes += [f"results so far: {n}" for n in table.notes]
         boroughs = compare(db, results_spec(month, level="borough", alpha=alpha))
-        tested = len(boroughs.rows)
+        tested, notable_note = len(boroughs.rows), boroughs.method_note
         notable = sorted(
             (r for r in boroughs.rows if r.q_value is not None and r.q_value < alpha),
             key=lambda r: (-abs(r.change), r.q_value, r.area_name, r.category),
@@ -169,4 +176,6 @@ def bulletin_data(db: Database, month: dt.date, *, alpha: float = 0.05, exceptio
         completeness=completeness,
         month_loaded=loaded,
         notes=notes,
+        results_method_note=results_note,
+        notable_method_note=notable_note,
     )

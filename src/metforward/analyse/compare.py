@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from metforward.analyse.poisson import judge_table
+from metforward.analyse.dispersion import METHODS, judge
 from metforward.domain.areas import GSS_CODE, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
@@ -94,8 +94,11 @@ class CompareSpec:
     by: str = "category"
     kind: str | None = None
     alpha: float = 0.05
+    method: str = "quasi"
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise CompareError(f"unknown method {self.method!r} (expected one of {', '.join(METHODS)})")
         if self.source not in SOURCES:
             raise CompareError(f"unknown source {self.source!r} (expected one of {', '.join(SOURCES)})")
         if self.level not in LEVELS:
@@ -132,6 +135,9 @@ class CompareRow:
     no_location_share: float | None = None
     rate_before_per_1000: float | None = None
     rate_after_per_1000: float | None = None
+    method: str = "quasi"
+    dispersion: float | None = None
+    dispersion_months: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form (NaN and infinity become null)."""
@@ -149,6 +155,8 @@ class CompareTable:
     months_present_after: list[dt.date]
     population_year: int | None = None
     notes: list[str] = field(default_factory=list)
+    #: The method and dispersion line for under the table (:func:`metforward.analyse.dispersion.dispersion_line`).
+    method_note: str = ""
 
     @property
     def missing_months(self) -> list[dt.date]:
@@ -238,7 +246,34 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
     t_before, t_after = _exposures(db, spec, raw, present_before, present_after)
     if len(raw) and (t_before == 0).any() | (t_after == 0).any():
         notes.append('rows whose force published the category in only one period: "can\'t tell" (no exposure)')
-    stats = judge_table(before, after, t_before, t_after, alpha=spec.alpha)
+    squares = (
+        cubes.period_squares(
+            db,
+            source=spec.source,
+            level=spec.level,
+            before=(spec.before.first, spec.before.last),
+            after=(spec.after.first, spec.after.last),
+            by=by,
+            areas=areas,
+            force=spec.force,
+            kind=kind,
+        )
+        if spec.method == "quasi"
+        else {}
+    )
+    s_before = np.array([squares.get((r[0], r[2]), (0.0, 0.0))[0] for r in raw], dtype=np.float64)
+    s_after = np.array([squares.get((r[0], r[2]), (0.0, 0.0))[1] for r in raw], dtype=np.float64)
+    judged = judge(
+        before,
+        after,
+        t_before,
+        t_after,
+        squares_before=s_before,
+        squares_after=s_after,
+        method=spec.method,
+        alpha=spec.alpha,
+    )
+    stats = [judged.row(i) for i in range(len(raw))]
     no_location = (
         cubes.no_location_share(
             db,
@@ -282,9 +317,14 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
                 no_location_share=_f(no_location.get(category)),
                 rate_before_per_1000=_annual_rate(n_before, m_before, pop),
                 rate_after_per_1000=_annual_rate(n_after, m_after, pop),
+                method=spec.method,
+                dispersion=_f(round(float(judged.dispersion[i]), 4)),
+                dispersion_months=int(judged.dispersion_months[i]),
             )
         )
-    return CompareTable(spec, rows, kind, present_before, present_after, pop_year if people else None, notes)
+    return CompareTable(
+        spec, rows, kind, present_before, present_after, pop_year if people else None, notes, judged.summary()
+    )
 
 
 def _exposures(

@@ -33,10 +33,10 @@ import shapely
 from numpy.typing import NDArray
 
 from metforward.analyse.compare import Period
+from metforward.analyse.dispersion import judge
 from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.harm import load_weights
 from metforward.analyse.hotspots import Grid, HotSpots, band_weights, classify, contiguity_weights, grid_over
-from metforward.analyse.poisson import judge_table
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range
 from metforward.errors import MetforwardError
@@ -129,6 +129,9 @@ class Street:
     q_value: float | None
     verdict: str
     categories: dict[str, int] = field(default_factory=dict)
+    method: str = "quasi"
+    dispersion: float | None = None
+    dispersion_months: int = 0
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,8 @@ class HotStreets:
     previous_coverage: Coverage
     harm_coverage: float | None
     notes: list[str]
+    #: The method and dispersion line for under the table.
+    method_note: str = ""
 
     @property
     def street_count(self) -> int:
@@ -162,11 +167,14 @@ def hot_streets(
     rank_by: str = "count",
     force: str | None = None,
     alpha: float = 0.05,
+    method: str = "quasi",
 ) -> HotStreets:
     """Streets of ``place`` ranked by count (or ``rank_by="harm"``) in ``period``, with change and concentration.
 
     The change compares each street's count with its count in the previous period of equal length,
-    per month of data (months the force published), by the exact conditional Poisson test.
+    per month of data (months the force published), by the quasi-Poisson comparison with the
+    dispersion of the street's own monthly counts (:mod:`metforward.analyse.dispersion`), or with
+    ``method="poisson"`` the exact conditional Poisson test.
     """
     if rank_by not in ("count", "harm"):
         raise MapError(f"rank by 'count' or 'harm', not {rank_by!r}")
@@ -181,6 +189,7 @@ def hot_streets(
     before: dict[tuple[str, str | None], int] = defaultdict(int)
     points: dict[tuple[str, str | None], dict[tuple[float, float], int]] = defaultdict(lambda: defaultdict(int))
     names: dict[str | None, str | None] = {}
+    monthly: dict[tuple[tuple[str, str | None], dt.date], int] = defaultdict(int)
     data = rows.to_pydict()
     for month, category, location, lon, lat, ward, ward_name, n in zip(
         data["month"], data["category"], data["location"], data["longitude"], data["latitude"],
@@ -188,6 +197,7 @@ def hot_streets(
     ):  # fmt: skip
         key = (location or "(no location text)", ward)
         names[ward] = ward_name
+        monthly[(key, month)] += int(n)
         if month >= period.first:
             now[key][category] += int(n)
             points[key][(lon, lat)] += int(n)
@@ -205,7 +215,16 @@ def hot_streets(
         notes.append(f"{cov.missing} of the {cov.asked} months asked for have no data from the force")
     if t_prev == 0:
         notes.append(f'no data in the previous period {previous}: every change is "can\'t tell"')
-    stats = judge_table(prev, counts, t_prev, t_now, alpha=alpha)
+    squares = [np.zeros(len(keys)), np.zeros(len(keys))]
+    row_of = {k: i for i, k in enumerate(keys)}
+    for (key, month), n in monthly.items():
+        i = row_of.get(key)
+        if i is not None:
+            squares[0 if month < period.first else 1][i] += n * n
+    judged = judge(
+        prev, counts, t_prev, t_now, squares_before=squares[0], squares_after=squares[1], method=method, alpha=alpha
+    )
+    stats = [judged.row(i) for i in range(len(keys))]
     order = sorted(
         range(len(keys)),
         key=lambda i: (-(harm[i] if rank_by == "harm" else counts[i]), -counts[i], keys[i][0], keys[i][1] or ""),
@@ -241,11 +260,16 @@ def hot_streets(
                 q_value=_f(qv),
                 verdict=v,
                 categories=dict(sorted(now[keys[i]].items(), key=lambda kv: -kv[1])),
+                method=method,
+                dispersion=_f(round(float(judged.dispersion[i]), 4)),
+                dispersion_months=int(judged.dispersion_months[i]),
             )
         )
     # harm of rows with no weight (anti-social behaviour) is left out; say how much that is
     harm_cov = weighed / total if total else None
-    return HotStreets(place, period, previous, rank_by, streets, total, half, cov, prev_cov, harm_cov, notes)
+    return HotStreets(
+        place, period, previous, rank_by, streets, total, half, cov, prev_cov, harm_cov, notes, judged.summary()
+    )
 
 
 # --- repeat locations --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from metforward.analyse.compare import CompareRow, CompareSpec, CompareTable, compare
+from metforward.analyse.dispersion import dispersion_line, pool_dispersion
 from metforward.analyse.harm import load_weights
 from metforward.analyse.poisson import bh_qvalues, verdicts
 from metforward.store import cubes
@@ -68,6 +69,9 @@ COLUMNS = (
     "one_period_only",
     "harm_per_1000_before",
     "harm_per_1000_after",
+    "method",
+    "dispersion",
+    "dispersion_months",
 )
 
 
@@ -86,6 +90,8 @@ def harm_ratio(
     weights: ArrayLike,
     *,
     confidence: float = 0.95,
+    dispersion: ArrayLike | None = None,
+    df: ArrayLike | None = None,
 ) -> tuple[Floats, Floats, Floats, Floats, Floats, Floats]:
     """Harm rates, ratio, interval and p value for areas (rows) x categories (columns).
 
@@ -99,6 +105,10 @@ def harm_ratio(
         Severity weight of each category.
     confidence : float
         Level of the interval.
+    dispersion, df : array_like, shape (areas,), optional
+        Quasi-Poisson: each area's dispersion (the variances are multiplied by it) and its degrees of
+        freedom (the interval and p value then use Student's t on them; NaN dispersion: no test).
+        Without them, the Poisson variances and the normal distribution.
 
     Returns
     -------
@@ -123,12 +133,22 @@ def harm_ratio(
     with np.errstate(divide="ignore", invalid="ignore"):
         log_r = np.where(ok, np.log(np.where(ok, h_a, 1.0) / np.where(ok, h_b, 1.0)), np.nan)
         se = np.where(ok, np.sqrt(v_a / np.where(ok, h_a, 1.0) ** 2 + v_b / np.where(ok, h_b, 1.0) ** 2), np.nan)
-    z_crit = stats.norm.ppf(0.5 + confidence / 2)
     ratio = np.exp(log_r)
-    low, high = np.exp(log_r - z_crit * se), np.exp(log_r + z_crit * se)
+    if dispersion is None:
+        z_crit = stats.norm.ppf(0.5 + confidence / 2)
+        low, high = np.exp(log_r - z_crit * se), np.exp(log_r + z_crit * se)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * stats.norm.sf(np.abs(log_r / se))
+        return h_b, h_a, ratio, low, high, np.where(ok, p, np.nan)
+    phi = np.broadcast_to(np.asarray(dispersion, dtype=np.float64), h_b.shape)
+    dof = np.broadcast_to(np.asarray(df if df is not None else np.inf, dtype=np.float64), h_b.shape)
+    tested = ok & np.isfinite(phi) & (dof >= 1)
+    se = se * np.sqrt(np.where(tested, phi, np.nan))
+    t_crit = stats.t.ppf(0.5 + confidence / 2, np.where(tested, dof, 1.0))
+    low, high = np.exp(log_r - t_crit * se), np.exp(log_r + t_crit * se)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2 * stats.norm.sf(np.abs(log_r / se))
-    return h_b, h_a, ratio, low, high, np.where(ok, p, np.nan)
+        p = 2 * stats.t.sf(np.abs(log_r / se), np.where(tested, dof, 1.0))
+    return h_b, h_a, ratio, np.where(tested, low, np.nan), np.where(tested, high, np.nan), np.where(tested, p, np.nan)
 
 
 @dataclass(frozen=True)
@@ -157,6 +177,9 @@ class HarmRow:
     harm_per_1000_before: float | None = None
     harm_per_1000_after: float | None = None
     by_category: dict[str, tuple[float, float]] = field(default_factory=dict)
+    method: str = "quasi"
+    dispersion: float | None = None
+    dispersion_months: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form (the keys of :data:`COLUMNS`; NaN and infinity become null)."""
@@ -173,6 +196,7 @@ class HarmTable:
     taxonomy: str
     unit: str
     rows: list[HarmRow]
+    method_note: str = ""
 
 
 def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") -> HarmTable:
@@ -204,7 +228,17 @@ def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") ->
             if j is not None:
                 n_b[i, j], n_a[i, j], t_b[i, j], t_a[i, j] = r.before, r.after, r.months_before, r.months_after
     w = np.array([weights[c].weight for c in categories])
-    h_b, h_a, ratio, low, high, p = harm_ratio(n_b, n_a, t_b, t_a, w, confidence=1 - spec.alpha)
+    phi: Floats = np.ones(len(codes))
+    months_used = np.array([len(table.months_present_before) + len(table.months_present_after)] * len(codes))
+    basis = ["none"] * len(codes)
+    dof: Floats | None = None
+    if spec.method == "quasi":
+        x2 = _harm_x2(db, spec, table, codes, categories, n_b, n_a, t_b, t_a, w)
+        d = pool_dispersion(x2, len(table.months_present_before), len(table.months_present_after))
+        phi, dof, months_used, basis = d.phi, d.df, d.months, d.basis
+    h_b, h_a, ratio, low, high, p = harm_ratio(
+        n_b, n_a, t_b, t_a, w, confidence=1 - spec.alpha, dispersion=phi if dof is not None else None, df=dof
+    )
     q = bh_qvalues(p)
     verdict = verdicts(ratio, q, spec.alpha)
     people = table_population(db, table)
@@ -248,9 +282,66 @@ def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") ->
                     r.category: (weights[r.category].weight * r.before, weights[r.category].weight * r.after)
                     for r in live
                 },
+                method=spec.method,
+                dispersion=_f(round(float(phi[i]), 4)),
+                dispersion_months=int(months_used[i]),
             )
         )
-    return HarmTable(counts=table, scheme=scheme, taxonomy=taxonomy, unit=unit, rows=rows)
+    note = dispersion_line(spec.method, phi, basis)
+    return HarmTable(counts=table, scheme=scheme, taxonomy=taxonomy, unit=unit, rows=rows, method_note=note)
+
+
+def _harm_x2(
+    db: Database,
+    spec: CompareSpec,
+    table: CompareTable,
+    codes: list[str],
+    categories: list[str],
+    n_b: Floats,
+    n_a: Floats,
+    t_b: Floats,
+    t_a: Floats,
+    w: Floats,
+) -> Floats:
+    """Pearson X2 of each area's monthly harm about its period mean, scaled by the Poisson variance of a month's harm.
+
+    ``X2 = sum over periods and months (H_m - mean H)**2 / v``, ``v = sum_c w_c**2 n_c / t_c`` (the
+    variance of one month's harm if every category were Poisson at its period rate): the quasi-Poisson
+    dispersion of a weighted sum (McCullagh and Nelder 1989, section 9.2), on the months present.
+    """
+    column = {c: j for j, c in enumerate(categories)}
+    row = {c: i for i, c in enumerate(codes)}
+    periods = (table.months_present_before, table.months_present_after)
+    index = [{m: k for k, m in enumerate(months)} for months in periods]
+    harm = [np.zeros((len(codes), len(months))) for months in periods]
+    live = (t_b > 0) & (t_a > 0)
+    series = cubes.monthly_series(
+        db,
+        source=spec.source,
+        level=spec.level,
+        first=min(spec.before.first, spec.after.first),
+        last=max(spec.before.last, spec.after.last),
+        by=spec.by,
+        force=spec.force,
+        kind=table.kind,
+    )
+    for code, _name, category, month, n in series:
+        i, j = row.get(code), column.get(category)
+        if i is None or j is None or not live[i, j]:
+            continue
+        for p, where in enumerate(index):
+            k = where.get(month)
+            if k is not None:
+                harm[p][i, k] += w[j] * float(n)
+    x2 = np.zeros(len(codes))
+    for h, n, t in ((harm[0], n_b, t_b), (harm[1], n_a, t_a)):
+        if not h.shape[1]:
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(live, w**2 * n / np.where(live, t, 1.0), 0.0).sum(axis=1)
+            dev = ((h - h.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+            x2 += np.where(v > 0, dev / np.where(v > 0, v, 1.0), 0.0)
+    return x2
 
 
 def table_population(db: Database, table: CompareTable) -> dict[str, float]:

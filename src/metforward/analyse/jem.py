@@ -162,6 +162,7 @@ def _trends(db: Database, place: Place, months: int) -> tuple[Part, list[Compare
         "before": str(table.spec.before),
         "after": str(table.spec.after),
         "comparison": [r.as_dict() for r in table.rows],
+        "method_note": table.method_note,
     }
     notes = list(table.notes)
     if len(present) < Period(first, last).months:

@@ -12,7 +12,9 @@ Target types (schema version 1; see ``docs/targets.md``):
 ``reduction``
     % change of a category's count (per month of data) between a baseline and a period, against
     a target change such as -1.0 (a 1% reduction). Counts come from the store; the interval is the
-    exact interval of the rate ratio (conditional Poisson test). Composite categories (serious
+    quasi-Poisson interval of the rate ratio, allowing for the month-to-month variation of the
+    counts (:mod:`metforward.analyse.dispersion`), or with ``method="poisson"`` the exact interval
+    of the conditional Poisson test. Composite categories (serious
     acquisitive crime = residential burglary + robbery + vehicle crime) are defined in the file.
 ``level`` and ``rate``
     a proportion (public confidence, a sanction detection rate) at least or at most a value in %,
@@ -31,10 +33,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from metforward.analyse.compare import Period
-from metforward.analyse.poisson import compare_poisson
+from metforward.analyse.dispersion import judge as judge_change
 from metforward.analyse.proportions import newcombe_difference, wilson
 from metforward.analyse.target_sources import SOURCES, Observation, measure_source
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
@@ -338,16 +338,16 @@ def judge(value: float, low: float, high: float, direction: str, threshold: floa
     return verdict, margin
 
 
-def check_targets(db: Database, targets: TargetsFile) -> list[TargetResult]:
+def check_targets(db: Database, targets: TargetsFile, *, method: str = "quasi") -> list[TargetResult]:
     """Check every target of a file against the store (reductions) or its observed counts."""
     confidence = 1 - targets.alpha
-    return [_check(db, t, confidence) for t in targets.targets]
+    return [_check(db, t, confidence, method) for t in targets.targets]
 
 
-def _check(db: Database, target: Target, confidence: float) -> TargetResult:
+def _check(db: Database, target: Target, confidence: float, method: str = "quasi") -> TargetResult:
     sign = "at most" if target.direction == "at_most" else "at least"
     if target.type == "reduction":
-        return _check_reduction(db, target, confidence, sign)
+        return _check_reduction(db, target, confidence, sign, method)
     if target.source_spec is not None:
         return _judge(target, _observe_store(db, target, confidence), confidence, sign)
     return _judge(target, _observe_file(target, confidence), confidence, sign)
@@ -421,7 +421,7 @@ def _judge(target: Target, seen: Observation, confidence: float, sign: str) -> T
     )
 
 
-def _check_reduction(db: Database, target: Target, confidence: float, sign: str) -> TargetResult:
+def _check_reduction(db: Database, target: Target, confidence: float, sign: str, method: str) -> TargetResult:
     assert target.measure is not None and target.baseline is not None and target.period is not None
     m = target.measure
     level = "force" if target.area == "London" else "borough"
@@ -456,8 +456,10 @@ def _check_reduction(db: Database, target: Target, confidence: float, sign: str)
     name = LONDON_BOROUGHS.get(area, target.area)
     basis = (
         f"{m.category} in {name}: {before:,} in {target.baseline} ({t1} of {target.baseline.months} months) vs "
-        f"{after:,} in {target.period} ({t2} of {target.period.months} months); exact {confidence:.0%} interval "
-        f"of the rate ratio; source: {m.source}" + (f" ({m.kind})" if m.kind else "")
+        f"{after:,} in {target.period} ({t2} of {target.period.months} months); "
+        + ("exact" if method == "poisson" else "quasi-Poisson")
+        + f" {confidence:.0%} interval of the rate ratio; source: {m.source}"
+        + (f" ({m.kind})" if m.kind else "")
     )
     if missing:
         basis += f"; no counts found for: {', '.join(missing)}"
@@ -476,12 +478,32 @@ def _check_reduction(db: Database, target: Target, confidence: float, sign: str)
             CANT_TELL,
             basis + "; no data for one of the periods",
         )
-    result = compare_poisson(
-        np.array([before]), np.array([after]), np.array([float(t1)]), np.array([float(t2)]), confidence=confidence
+    squares = _squares(db, target, level, area, wanted) if method == "quasi" else (0.0, 0.0)
+    result = judge_change(
+        [before],
+        [after],
+        [float(t1)],
+        [float(t2)],
+        squares_before=[squares[0]],
+        squares_after=[squares[1]],
+        method=method,
+        alpha=1 - confidence,
     )
+    if method == "quasi":
+        phi = float(result.dispersion[0])
+        basis += (
+            f"; dispersion {phi:.2f} from the {t1 + t2} monthly counts"
+            if math.isfinite(phi)
+            else f"; too few months ({t1 + t2}) to estimate the month-to-month variation"
+        )
     value = float(result.change_pct[0])
     low, high = (float(result.ci_low[0]) - 1) * 100, (float(result.ci_high[0]) - 1) * 100
-    verdict, margin = judge(value, low, high if math.isfinite(high) else math.inf, target.direction, target.threshold)
+    if math.isnan(low):  # too few months for an interval: the data cannot tell
+        verdict, margin = CANT_TELL, judge(value, value, value, target.direction, target.threshold)[1]
+    else:
+        verdict, margin = judge(
+            value, low, high if math.isfinite(high) else math.inf, target.direction, target.threshold
+        )
     return TargetResult(
         target.id,
         target.title,
@@ -490,9 +512,25 @@ def _check_reduction(db: Database, target: Target, confidence: float, sign: str)
         "% change",
         f"{sign} {target.threshold:+g}%",
         round(value, 3),
-        round(low, 3),
+        None if math.isnan(low) else round(low, 3),
         round(high, 3) if math.isfinite(high) else None,
         round(margin, 3),
         verdict,
         basis,
     )
+
+
+def _squares(db: Database, target: Target, level: str, area: str, wanted: set[str]) -> tuple[float, float]:
+    """Sums of the squared monthly counts of the target's categories in its baseline and its period."""
+    assert target.measure is not None and target.baseline is not None and target.period is not None
+    m = target.measure
+    out = [0.0, 0.0]
+    for k, p in enumerate((target.baseline, target.period)):
+        months: dict[object, float] = {}
+        for code, _name, category, month, n in cubes.monthly_series(
+            db, source=m.source, level=level, first=p.first, last=p.last, by=m.by, force=m.force, kind=m.kind
+        ):
+            if code == area and str(category).lower() in wanted:
+                months[month] = months.get(month, 0.0) + float(n)
+        out[k] = math.fsum(v * v for v in months.values())
+    return out[0], out[1]

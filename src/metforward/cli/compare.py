@@ -33,6 +33,9 @@ COLUMNS = (
     "months_before",
     "months_after",
     "completeness",
+    "method",
+    "dispersion",
+    "dispersion_months",
 )
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
 
@@ -66,6 +69,13 @@ def print_context(console: Console, table: CompareTable) -> None:
         console.print(f"[yellow]{note}[/]")
 
 
+def interval_words(method: str) -> str:
+    """How the interval and p value of ``method`` are made, for table captions."""
+    if method == "poisson":
+        return "exact {level} interval and p value (conditional test of two Poisson counts)"
+    return "{level} interval and p value allowing for the month-to-month variation (quasi-Poisson)"
+
+
 def print_table(table: CompareTable) -> None:
     """The comparison as a Rich table, with what it rests on above and the attribution below."""
     spec = table.spec
@@ -73,9 +83,10 @@ def print_table(table: CompareTable) -> None:
     print_context(console, table)
     out = Table(
         caption=(
-            f"Rate ratio = after/before per month of data, exact {100 * (1 - spec.alpha):.0f}% interval and p value "
-            "(conditional test of two Poisson counts); q = Benjamini-Hochberg across this table; verdict at "
-            f'q < {spec.alpha}. "can\'t tell": the data cannot distinguish the change from chance.\n{ATTRIBUTION}'
+            "Rate ratio = after/before per month of data, "
+            + interval_words(spec.method).format(level=f"{100 * (1 - spec.alpha):.0f}%")
+            + f"; q = Benjamini-Hochberg across this table; verdict at q < {spec.alpha}. "
+            f'"can\'t tell": the data cannot distinguish the change from chance.\n{table.method_note}\n{ATTRIBUTION}'
         ),
         caption_justify="left",
     )
@@ -109,6 +120,13 @@ SourceOpt = Annotated[str, typer.Option(help="police-uk | datastore")]
 ForceOpt = Annotated[str | None, typer.Option(help="police.uk: only this force's rows (e.g. metropolitan).")]
 KindOpt = Annotated[str | None, typer.Option(help="Datastore file kind (default: the best one covering the periods).")]
 AlphaOpt = Annotated[float, typer.Option(help="Significance level for the verdict (on q values).")]
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        help="quasi: allow for the month-to-month variation of the counts (default); "
+        "poisson: the exact conditional Poisson test."
+    ),
+]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON: a list of objects.")]
 
@@ -126,6 +144,7 @@ def build_spec(
     force: str | None,
     datastore_kind: str | None,
     alpha: float,
+    method: str = "quasi",
 ) -> CompareSpec:
     """The comparison the shared options ask for; exits with status 2 and a message when they are wrong."""
     try:
@@ -145,6 +164,7 @@ def build_spec(
             by=by or ("category" if source == "police-uk" else "major"),
             kind=datastore_kind,
             alpha=alpha,
+            method=method,
         )
     except (CompareError, ValueError) as exc:
         typer.echo(f"Error: {exc}", err=True)
@@ -180,10 +200,11 @@ def register(app: typer.Typer) -> None:
         force: ForceOpt = None,
         datastore_kind: KindOpt = None,
         alpha: AlphaOpt = 0.05,
+        method: MethodOpt = "quasi",
         as_csv: CsvOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
-        """Compare counts in two periods by area and category: rate ratio, exact interval, p and q values, verdict."""
+        """Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict."""
         spec = build_spec(
             before=before,
             after=after,
@@ -196,6 +217,7 @@ def register(app: typer.Typer) -> None:
             force=force,
             datastore_kind=datastore_kind,
             alpha=alpha,
+            method=method,
         )
         try:
             with Database(ctx.obj.settings.db_path) as db:

@@ -22,6 +22,7 @@ from metforward.cli.compare import (
     JsonOpt,
     KindOpt,
     LevelOpt,
+    MethodOpt,
     SourceOpt,
     WindowOpt,
     build_spec,
@@ -46,10 +47,11 @@ def print_harm(table: HarmTable) -> None:
         caption=(
             f"Harm = crimes x {table.scheme} weight ({table.unit}; taxonomy {table.taxonomy}; see docs/methods/harm.md). "
             f"Ratio = harm per month of data after/before, {100 * (1 - spec.alpha):.0f}% interval and p value from "
-            "the normal approximation on the log ratio (delta method; Breslow and Day 1987); q = Benjamini-Hochberg "
-            "across this table. Coverage = share of the crimes that carry a weight."
+            "the normal approximation on the log ratio (delta method; Breslow and Day 1987)"
+            + (", variance times the dispersion of the monthly harm, Student's t" if spec.method == "quasi" else "")
+            + "; q = Benjamini-Hochberg across this table. Coverage = share of the crimes that carry a weight."
             + (" Harm per 1,000 residents per year." if per_1000 else "")
-            + f"\n{ATTRIBUTION}"
+            + f"\n{table.method_note}\n{ATTRIBUTION}"
         ),
         caption_justify="left",
     )
@@ -102,6 +104,7 @@ def register(app: typer.Typer) -> None:
         datastore_kind: KindOpt = None,
         scheme: Annotated[str, typer.Option(help=f"Severity weights: {' | '.join(SCHEMES)}.")] = "ons-css",
         alpha: AlphaOpt = 0.05,
+        method: MethodOpt = "quasi",
         as_csv: CsvOpt = False,
         as_json: JsonOpt = False,
     ) -> None:
@@ -118,6 +121,7 @@ def register(app: typer.Typer) -> None:
             force=force,
             datastore_kind=datastore_kind,
             alpha=alpha,
+            method=method,
         )
         try:
             with Database(ctx.obj.settings.db_path) as db:

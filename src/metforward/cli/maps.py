@@ -101,6 +101,8 @@ def register(app: typer.Typer) -> None:
                         "months_with_data": len(result.coverage.present),
                         "months_asked": result.coverage.asked,
                         "notes": result.notes,
+                        "method": result.streets[0].method if result.streets else "quasi",
+                        "method_note": result.method_note,
                         "rows": [s.__dict__ for s in result.streets],
                     },
                     indent=2,
@@ -119,8 +121,8 @@ def register(app: typer.Typer) -> None:
         out = Table(
             caption=(
                 f"Street = police.uk Location text within a ward (best-fit ward of its LSOA). Change: against "
-                f"{result.previous_period} per month of data, exact Poisson test, q across all {result.street_count} "
-                f"streets. Harm: ONS Crime Severity Score weights.\n{ATTRIBUTION}"
+                f"{result.previous_period} per month of data, q across all {result.street_count} "
+                f"streets. Harm: ONS Crime Severity Score weights.\n{result.method_note}\n{ATTRIBUTION}"
             ),
             caption_justify="left",
         )

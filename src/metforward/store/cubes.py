@@ -195,6 +195,46 @@ def period_counts(
     return db.execute(sql, [before[0], before[1], after[0], after[1], *params])
 
 
+def period_squares(
+    db: Database,
+    *,
+    source: str,
+    level: str,
+    before: tuple[dt.date, dt.date],
+    after: tuple[dt.date, dt.date],
+    by: tuple[str, ...],
+    areas: list[str] | None = None,
+    force: str | None = None,
+    kind: str | None = None,
+) -> dict[tuple[Any, ...], tuple[float, float]]:
+    """Sums of squared monthly counts in each period, keyed ``(area_code, *by)``, for the rows of :func:`period_counts`.
+
+    With a period's total and months of data these give the month-to-month variation the
+    dispersion estimate needs (:mod:`metforward.analyse.dispersion`); a month with no row adds 0.
+    """
+    table, categories = SOURCES[source]
+    if not set(by) <= set(categories):
+        raise ValueError(f"{source} has categories {categories}, not {by}")
+    ensure_cubes(db)
+    where, params = _where(
+        source, level, min(before[0], after[0]), max(before[1], after[1]), force=force, kind=kind, home=True
+    )
+    if areas:
+        where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
+        params.extend(areas)
+    keys = ", ".join(by)
+    sql = f"""
+        SELECT area_code, {keys},
+               sum(CASE WHEN month BETWEEN ? AND ? THEN n * n ELSE 0 END),
+               sum(CASE WHEN month BETWEEN ? AND ? THEN n * n ELSE 0 END)
+        FROM (SELECT area_code, {keys}, month, CAST(sum(n) AS DOUBLE) AS n FROM {table}
+              WHERE {" AND ".join(where)} GROUP BY ALL)
+        GROUP BY ALL
+    """
+    rows = db.execute(sql, [before[0], before[1], after[0], after[1], *params])
+    return {tuple(r[:-2]): (float(r[-2]), float(r[-1])) for r in rows}
+
+
 def months_present(
     db: Database, *, source: str, first: dt.date, last: dt.date, force: str | None = None, kind: str | None = None
 ) -> list[dt.date]:

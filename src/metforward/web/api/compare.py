@@ -57,6 +57,7 @@ class SpecOut(BaseModel):
     by: str
     kind: str | None
     alpha: float
+    method: str
 
 
 class ComparePage(Page[CompareRow]):
@@ -69,6 +70,8 @@ class ComparePage(Page[CompareRow]):
     months_missing: list[str]
     population_year: int | None
     notes: list[str]
+    method: str
+    method_note: str
 
 
 def _spec(
@@ -124,6 +127,13 @@ def compare_periods(
     alpha: Annotated[
         float, Query(ge=0.0001, le=0.5, description="(0.0001 to 0.5) Significance level for the verdict (on q values).")
     ] = 0.05,
+    method: Annotated[
+        Literal["quasi", "poisson"],
+        Query(
+            description="quasi: allow for the month-to-month variation of the counts (default); "
+            "poisson: the exact conditional Poisson test."
+        ),
+    ] = "quasi",
 ) -> Response:
     """Counts in two periods by area and category: rate ratio, exact interval, p and q values, verdict, completeness."""
     spec = _spec(
@@ -138,6 +148,7 @@ def compare_periods(
         by=by or ("category" if source == "police-uk" else "major"),
         kind=kind,
         alpha=alpha,
+        method=method,
     )
     version = context(request).load_version
     paging = Paging(limit, offset)
@@ -177,6 +188,7 @@ def _body(request: Request, paging: Paging, table: CompareTable) -> dict[str, ob
             "by": spec.by,
             "kind": spec.kind,
             "alpha": spec.alpha,
+            "method": spec.method,
         },
         "kind": table.kind,
         "months_present_before": months(table.months_present_before),
@@ -184,4 +196,6 @@ def _body(request: Request, paging: Paging, table: CompareTable) -> dict[str, ob
         "months_missing": months(table.missing_months),
         "population_year": table.population_year,
         "notes": table.notes,
+        "method": spec.method,
+        "method_note": table.method_note,
     }
