@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from metforward.cli.safety import writer
 from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
 from metforward.ingest.readers import ReadOptions
 from metforward.store.database import Database
@@ -89,8 +90,7 @@ def register(app: typer.Typer) -> None:
         (kind, force, month) again replaces the earlier load. Exit code 0 when every file
         loaded, 1 when any file could not be loaded.
         """
-        settings = ctx.obj.settings
-        with Database(settings.db_path) as db:
+        with writer(ctx) as db:
             summary = run_ingest(db, paths, ReadOptions(force=force), show_progress=not as_json)
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))

@@ -8,7 +8,8 @@ failed or killed load leaves the file as it was.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from metforward.errors import StoreError
+from metforward.errors import StoreError, StoreLockedError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -37,30 +38,128 @@ def latest_version() -> int:
     return _migrations()[-1][0]
 
 
+#: DuckDB's message when another process holds the file's lock (it names the holder's PID).
+_LOCK_HELD = re.compile(r"Could not set lock on file .*?Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def holder_command(pid: int) -> str | None:
+    """The command line of process ``pid`` (from /proc), shortened for a message; None if unknown."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    if not args:
+        return None
+    # "python -m metforward ..." or ".../bin/metforward ...": show it as the user typed it
+    for i, arg in enumerate(args):
+        if arg == "metforward" or arg.endswith("/metforward"):
+            args = ["metforward", *args[i + 1 :]]
+            break
+    else:
+        args[0] = Path(args[0]).name
+    text = " ".join(args)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _lock_error(path: str, message: str, *, read_only: bool) -> StoreLockedError:
+    """One actionable line for a lock held by another process."""
+    match = _LOCK_HELD.search(message)
+    pid = int(match["pid"]) if match else None
+    command = holder_command(pid) if pid is not None else None
+    who = f"process {pid}" + (f" ({command})" if command else "") if pid is not None else "another process"
+    holder_reads = "read-only mode" in message  # DuckDB says so when the holder only reads
+    if command and " serve" in f" {command}":
+        todo = (
+            f"stop the server (Ctrl-C where it runs, or kill {pid}) before loading; read commands work while it serves"
+            if not read_only
+            else f"stop the server (Ctrl-C where it runs, or kill {pid}) and run this again"
+        )
+    elif holder_reads:
+        todo = "wait for it to finish (or stop it) and run this again; give metforward --wait SECONDS to wait longer"
+    else:
+        todo = "it is writing: wait for it to finish and run this again, or give metforward --wait SECONDS to wait longer"
+    return StoreLockedError(f"the store {path} is in use by {who}: {todo}", pid=pid, command=command)
+
+
+def _connect(
+    path: str, *, read_only: bool, wait: float, notice: Callable[[str], None] | None
+) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, waiting up to ``wait`` seconds while another process holds its lock."""
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.Error as exc:
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if _LOCK_HELD.search(str(exc)):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise _lock_error(path, str(exc), read_only=read_only) from exc
+                if not told and notice is not None:
+                    match = _LOCK_HELD.search(str(exc))
+                    pid = int(match["pid"]) if match else 0
+                    command = holder_command(pid)
+                    notice(
+                        f"waiting up to {wait:.0f} s for process {pid}"
+                        + (f" ({command})" if command else "")
+                        + f" to release the store {path} (metforward --wait SECONDS changes this)"
+                    )
+                    told = True
+                time.sleep(min(0.2, max(left, 0.01)))
+                continue
+            if "not a valid DuckDB database file" in message:
+                raise StoreError(
+                    f"{path} is not a metforward store (not a DuckDB file): check --db, or move the file away"
+                ) from exc
+            raise StoreError(f"cannot open the store {path}: {message}") from exc
+
+
 class Database:
     """One DuckDB store file.
 
     Parameters
     ----------
     path
-        The store file; created (with its parent folder) if absent. ``":memory:"`` for a
-        throw-away store.
+        The store file; created (with its parent folder) if absent and ``read_only`` is false.
+        ``":memory:"`` for a throw-away store.
     read_only
-        Open without taking the write lock (several readers may share the file).
+        Open without taking the write lock (several readers may share the file); no migrations.
+    wait
+        Seconds to wait while another process holds the file's lock before raising
+        :class:`~metforward.errors.StoreLockedError` (0: fail at once).
+    notice
+        Called once with a message when the open has to wait for another process.
+
+    Commands open the store through :mod:`metforward.store.access` (``reading`` / ``writing``),
+    which adds the checks a face needs (a missing store, an out-of-date one).
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        wait: float = 0.0,
+        notice: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = str(path)
-        if self.path != ":memory:" and not read_only:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(
-                f"cannot open the store {self.path}: {exc}. Is another metforward process writing to it?"
-            ) from exc
+        self.read_only = read_only
+        if self.path != ":memory:":
+            if Path(self.path).is_dir():
+                raise StoreError(
+                    f"{self.path} is a folder, not a store file: give --db a file, e.g. {Path(self.path) / 'metforward.duckdb'}"
+                )
+            if not read_only:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.con = _connect(self.path, read_only=read_only, wait=wait, notice=notice)
         if not read_only:
-            self._migrate()
+            try:
+                self._migrate()
+            except BaseException:
+                self.con.close()
+                raise
 
     def _migrate(self) -> None:
         self.run(
@@ -78,6 +177,8 @@ class Database:
     @property
     def schema_version(self) -> int:
         """The highest migration applied to this store."""
+        if not self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"):
+            return 0
         row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
 
@@ -123,6 +224,7 @@ class Database:
         """Another connection to the same open database (its own transactions; safe to use from another thread)."""
         other = object.__new__(Database)
         other.path = self.path
+        other.read_only = self.read_only
         other.con = self.con.cursor()
         return other
 
