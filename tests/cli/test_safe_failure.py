@@ -22,6 +22,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+import metforward
 from metforward.cli import app
 
 runner = CliRunner()
@@ -55,7 +56,7 @@ def _args(name: str, tmp: Path) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    src = str(ROOT / "src")
+    src = str(Path(metforward.__file__).resolve().parents[1])  # the package under test, in the subprocess too
     return {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", ""), "COLUMNS": "200"}
 
 
@@ -205,12 +206,20 @@ def test_a_second_writer_stops_at_once_naming_the_holder(tmp_path: Path) -> None
 def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     duckdb.connect(str(db)).close()
-    holder = _hold(db, read_only=False, seconds=3)
-    result = _cli("--db", str(db), "--wait", "60", "ingest", str(_street_file(tmp_path)), "--json")
+    holder = _hold(db, read_only=False)
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "metforward", "--db", str(db), "--wait", "60", "ingest", str(_street_file(tmp_path)),
+         "--json"],
+        env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert writer.stderr is not None
+    told = writer.stderr.readline()  # the writer says it waits, and for whom; then the first writer finishes
+    holder.kill()
     holder.wait()
-    assert result.returncode == 0, result.stderr
-    assert f"waiting up to 60 s for process {holder.pid}" in result.stderr
-    assert json.loads(result.stdout)["rows_loaded"] == 3
+    out, _ = writer.communicate(timeout=120)
+    assert writer.returncode == 0
+    assert f"waiting up to 60 s for process {holder.pid} (python -c import duckdb" in told
+    assert json.loads(out)["rows_loaded"] == 3
 
 
 def _free_port() -> int:
@@ -277,7 +286,7 @@ def _failures(tmp_path: Path, sample_store: Path) -> dict[str, tuple[list[str], 
     full.symlink_to("/dev/full")  # every write to /dev/full fails with ENOSPC: a disk that is full
     return {
         "not a DuckDB file": (["--db", str(not_duckdb), "status"], "store", f"{not_duckdb} is not a metforward store"),
-        "a folder as --db, reading": (["--db", str(folder), "counts"], "store", f"{folder} is a folder"),
+        "a folder as --db, reading": (["--db", str(folder), "status"], "store", f"{folder} is a folder"),
         "a folder as --db, writing": (
             ["--db", str(folder), "ingest", str(_street_file(tmp_path))],
             "store",
@@ -332,7 +341,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs: the store outgrows it. Skipped, saying why, where this process may not mount."""
     mnt = tmp_path / "small"
     mnt.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"SKIPPED the disk-full test: cannot mount a tmpfs here ({mounted.stderr.strip()}); needs root")
     try:

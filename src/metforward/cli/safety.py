@@ -121,7 +121,9 @@ class SafeGroup(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors: typer reports them
             raise
-        except KeyboardInterrupt as exc:
+        except (KeyboardInterrupt, RuntimeError) as exc:
+            if isinstance(exc, RuntimeError) and str(exc) != "Query interrupted":  # DuckDB's word for Ctrl-C
+                return self._failed(ctx, exc, as_json)
             _debug(ctx)
             raise _fail(
                 "interrupted",
@@ -133,18 +135,18 @@ class SafeGroup(TyperGroup):
         except Exception as exc:
             if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
                 raise  # the reader of our output went away: typer exits quietly
-            state = ctx.obj
-            described = describe(exc, str(state.settings.db_path) if state is not None else "")
-            _debug(ctx)
-            if described is None:
-                if state is not None and state.debug:
-                    raise
-                described = (
-                    "internal",
-                    f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (a bug: run again with "
-                    "metforward --debug for the traceback and report it)",
-                )
-            raise _fail(*described, as_json=as_json, status=1) from exc
+            return self._failed(ctx, exc, as_json)
+
+    def _failed(self, ctx: ClickContext, exc: Exception, as_json: bool) -> Any:
+        """Report ``exc`` in one line (or as JSON) and exit 1; with ``--debug``, its traceback first."""
+        state = ctx.obj
+        _debug(ctx)
+        described = describe(exc, str(state.settings.db_path) if state is not None else "") or (
+            "internal",
+            f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (a bug: run again with metforward --debug "
+            "for the traceback and report it)",
+        )
+        raise _fail(*described, as_json=as_json, status=1) from exc
 
 
 def _debug(ctx: ClickContext) -> None:

@@ -78,7 +78,9 @@ def _lock_error(path: str, message: str, *, read_only: bool) -> StoreLockedError
     elif holder_reads:
         todo = "wait for it to finish (or stop it) and run this again; give metforward --wait SECONDS to wait longer"
     else:
-        todo = "it is writing: wait for it to finish and run this again, or give metforward --wait SECONDS to wait longer"
+        todo = (
+            "it is writing: wait for it to finish and run this again, or give metforward --wait SECONDS to wait longer"
+        )
     return StoreLockedError(f"the store {path} is in use by {who}: {todo}", pid=pid, command=command)
 
 
@@ -114,6 +116,18 @@ def _connect(
                     f"{path} is not a metforward store (not a DuckDB file): check --db, or move the file away"
                 ) from exc
             raise StoreError(f"cannot open the store {path}: {message}") from exc
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C during a query: DuckDB stops it and raises ``RuntimeError('Query interrupted')``; raise it as
+    the KeyboardInterrupt it is, so callers (and the command line) treat it as an interrupt, not a bug."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if str(exc) == "Query interrupted":
+            raise KeyboardInterrupt from exc
+        raise
 
 
 class Database:
@@ -196,21 +210,25 @@ class Database:
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run statements that return no rows (DDL, INSERT, UPDATE, DELETE, transaction control)."""
-        self.con.execute(sql, params or [])
-        self.con.complete()
+        with _interruptible():
+            self.con.execute(sql, params or [])
+            self.con.complete()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all its rows."""
-        return self.con.execute(sql, params or []).fetchall()
+        with _interruptible():
+            return self.con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run one statement and return the first column of its first row (None if no row)."""
-        rows = self.con.execute(sql, params or []).fetchall()
+        with _interruptible():
+            rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query and return its result as an Arrow table."""
-        return self.con.sql(sql, params=params or None).to_arrow_table()
+        with _interruptible():
+            return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
         """Make an Arrow table queryable under ``name`` on this connection."""
