@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import typer
 from typer.core import TyperGroup
 
@@ -70,7 +69,7 @@ _OS_ADVICE = {
 }
 
 
-def describe(exc: BaseException, db_path: str) -> tuple[str, str] | None:
+def describe(exc: BaseException) -> tuple[str, str] | None:
     """``(code, one-line message)`` for an expected failure; None for a bug (shown with its traceback)."""
     if isinstance(exc, MetforwardError):
         return exc.code, _one_line(str(exc))
@@ -81,20 +80,6 @@ def describe(exc: BaseException, db_path: str) -> tuple[str, str] | None:
             exc.errno or 0, errno.errorcode.get(exc.errno or 0, "os_error").lower()
         )
         return name, f"{where}: {advice}"
-    if isinstance(exc, duckdb.Error):
-        text = _one_line(str(exc))
-        if "No space left" in text or "Disk quota" in text:
-            return "disk_full", (
-                f"the store {db_path} could not be written, the disk is full ({text}); the unfinished work was "
-                "rolled back: free some space and run this again"
-            )
-        if "File too large" in text:
-            return "file_too_large", (
-                f"the store {db_path} could not be written, the file size limit (ulimit -f) was reached; the "
-                "unfinished work was rolled back: raise the limit or use another disk"
-            )
-        if isinstance(exc, duckdb.IOException):
-            return "store_io", f"the store {db_path} could not be read or written ({text}): check the disk and the file"
     return None
 
 
@@ -139,9 +124,8 @@ class SafeGroup(TyperGroup):
 
     def _failed(self, ctx: ClickContext, exc: Exception, as_json: bool) -> Any:
         """Report ``exc`` in one line (or as JSON) and exit 1; with ``--debug``, its traceback first."""
-        state = ctx.obj
         _debug(ctx)
-        described = describe(exc, str(state.settings.db_path) if state is not None else "") or (
+        described = describe(exc) or (
             "internal",
             f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (a bug: run again with metforward --debug "
             "for the traceback and report it)",

@@ -119,15 +119,37 @@ def _connect(
 
 
 @contextmanager
-def _interruptible() -> Iterator[None]:
-    """Ctrl-C during a query: DuckDB stops it and raises ``RuntimeError('Query interrupted')``; raise it as
-    the KeyboardInterrupt it is, so callers (and the command line) treat it as an interrupt, not a bug."""
+def _guard(path: str) -> Iterator[None]:
+    """Engine failures as the exceptions callers know.
+
+    Ctrl-C during a query: DuckDB stops it and raises ``RuntimeError('Query interrupted')``; it is
+    raised as the KeyboardInterrupt it is. An I/O error (a full disk, a file size limit) becomes a
+    :class:`StoreError` naming the store; the open transaction has been rolled back by then.
+    """
     try:
         yield
     except RuntimeError as exc:
         if str(exc) == "Query interrupted":
             raise KeyboardInterrupt from exc
         raise
+    except duckdb.IOException as exc:
+        text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        if "No space left" in text or "Disk quota" in text:
+            error = StoreError(
+                f"the store {path} could not be written, the disk is full ({text}): the unfinished work was rolled "
+                "back; free some space and run this again"
+            )
+            error.code = "disk_full"
+        elif "File too large" in text:
+            error = StoreError(
+                f"the store {path} could not be written, the file size limit (ulimit -f) was reached: the unfinished "
+                "work was rolled back; raise the limit or use another disk"
+            )
+            error.code = "file_too_large"
+        else:
+            error = StoreError(f"the store {path} could not be read or written ({text}): check the disk and the file")
+            error.code = "store_io"
+        raise error from exc
 
 
 class Database:
@@ -210,24 +232,24 @@ class Database:
 
     def run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run statements that return no rows (DDL, INSERT, UPDATE, DELETE, transaction control)."""
-        with _interruptible():
+        with _guard(self.path):
             self.con.execute(sql, params or [])
             self.con.complete()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run one statement and return all its rows."""
-        with _interruptible():
+        with _guard(self.path):
             return self.con.execute(sql, params or []).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run one statement and return the first column of its first row (None if no row)."""
-        with _interruptible():
+        with _guard(self.path):
             rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
     def arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run one query and return its result as an Arrow table."""
-        with _interruptible():
+        with _guard(self.path):
             return self.con.sql(sql, params=params or None).to_arrow_table()
 
     def register(self, name: str, table: pa.Table) -> None:
