@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -132,8 +132,12 @@ def _guard(path: str) -> Iterator[None]:
         if str(exc) == "Query interrupted":
             raise KeyboardInterrupt from exc
         raise
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:  # an I/O failure can surface as an IOException or, at COMMIT, a TransactionException
         text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        if not isinstance(exc, duckdb.IOException) and not any(
+            marker in text for marker in ("No space left", "Disk quota", "File too large")
+        ):
+            raise
         if "No space left" in text or "Disk quota" in text:
             error = StoreError(
                 f"the store {path} could not be written, the disk is full ({text}): the unfinished work was rolled "
@@ -257,8 +261,14 @@ class Database:
         self.con.register(name, table)
 
     def unregister(self, name: str) -> None:
-        """Drop a name made by :meth:`register`."""
-        self.con.unregister(name)
+        """Drop a name made by :meth:`register`.
+
+        Called from ``finally`` blocks: when the statement before it failed or was interrupted, the
+        transaction is aborted and DuckDB refuses even this; the name then goes with the rollback, and
+        the first error (not this one) is the one the caller sees.
+        """
+        with suppress(duckdb.TransactionException):
+            self.con.unregister(name)
 
     def cursor(self) -> Database:
         """Another connection to the same open database (its own transactions; safe to use from another thread)."""
