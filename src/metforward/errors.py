@@ -1,4 +1,8 @@
-"""The exception tree. Every message says what went wrong, where, and what to do next."""
+"""The exception tree. Every message says what went wrong, where, and what to do next.
+
+Each class has a ``code``: the short, stable name the command line prints in its JSON error object
+(``{"error": {"code": ..., "message": ...}}``) when a command given ``--json`` fails.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ from __future__ import annotations
 class MetforwardError(Exception):
     """Base class of every error metforward raises on purpose."""
 
+    code = "error"
+
 
 class InputFileError(MetforwardError):
     """A whole input file could not be read or loaded; nothing from it was stored.
 
     ``path`` names the file (with the member inside a zip where there is one).
     """
+
+    code = "input_file"
 
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
@@ -22,10 +30,42 @@ class InputFileError(MetforwardError):
 class UnknownFormatError(InputFileError):
     """The header matches none of the formats metforward reads."""
 
+    code = "unknown_format"
+
 
 class StoreError(MetforwardError):
     """The embedded store could not be opened, migrated or written."""
 
+    code = "store"
+
+
+class StoreMissingError(StoreError):
+    """A command that reads the store was given a store file that does not exist (nothing was created)."""
+
+    code = "store_missing"
+
+
+class StoreLockedError(StoreError):
+    """Another process holds the store's lock: a writer excludes everyone, readers exclude writers.
+
+    ``pid`` and ``command`` name the holder when DuckDB reports it.
+    """
+
+    code = "store_locked"
+
+    def __init__(self, message: str, pid: int | None = None, command: str | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+        self.command = command
+
+
+class StoreOutOfDateError(StoreError):
+    """The store needs migrations or rebuilt cubes, and this reader cannot write it to bring it up to date."""
+
+    code = "store_out_of_date"
+
 
 class FetchError(MetforwardError):
     """A download failed (HTTP error, checksum mismatch, unavailable month)."""
+
+    code = "fetch"

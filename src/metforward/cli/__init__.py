@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from metforward import __version__
+from metforward.cli.safety import SafeGroup
 from metforward.settings import Settings
+from metforward.store.access import DEFAULT_WAIT
 
 app = typer.Typer(
     name="metforward",
@@ -17,14 +19,19 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SafeGroup,
 )
 
 
 class State:
     """Options of the whole command, handed to each subcommand through the context."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, wait: float = DEFAULT_WAIT, debug: bool = False) -> None:
         self.settings = settings
+        #: Seconds to wait for another process that holds the store (``--wait``).
+        self.wait = wait
+        #: Show tracebacks of failures (``--debug``).
+        self.debug = debug
 
 
 def _version(value: bool) -> None:
@@ -40,6 +47,18 @@ def main_callback(
         str | None,
         typer.Option("--db", envvar="METFORWARD_DB", help="The DuckDB store file (default ./metforward.duckdb)."),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            envvar="METFORWARD_WAIT",
+            min=0,
+            help="Seconds to wait while another metforward process holds the store (0: stop at once).",
+        ),
+    ] = DEFAULT_WAIT,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the Python traceback when a command fails.")
+    ] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")] = 0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -50,7 +69,7 @@ def main_callback(
         from metforward.log import enable
 
         enable(logging.DEBUG if verbose > 1 else logging.INFO)
-    ctx.obj = State(Settings.from_env(db))
+    ctx.obj = State(Settings.from_env(db), wait=wait, debug=debug)
 
 
 def _register() -> None:
@@ -71,6 +90,7 @@ def _register() -> None:
         serve,
         status,
         targets,
+        upgrade,
     )
 
     for module in (
@@ -90,6 +110,7 @@ def _register() -> None:
         searches,
         report,
         serve,
+        upgrade,
     ):
         module.register(app)
     maps.register_near_repeat(app)

@@ -13,9 +13,9 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.compare import CompareError, CompareSpec, CompareTable, Period, compare
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
-from metforward.store.database import Database
 
 COLUMNS = (
     "area_code",
@@ -220,7 +220,7 @@ def register(app: typer.Typer) -> None:
             method=method,
         )
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with reader(ctx) as db:
                 table = compare(db, spec)
         except CompareError as exc:
             typer.echo(f"Error: {exc}", err=True)

@@ -21,6 +21,7 @@ from metforward.analyse.confidence import (
     unmatched_names,
     year_on_year,
 )
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.areas import borough_code
 from metforward.domain.periods import period_end
@@ -127,7 +128,7 @@ def register(app: typer.Typer) -> None:
         code = _area(area)
         start, end = _end(from_, "--from"), _end(to, "--to")
         confidence = 1 - alpha
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             found = measures(db)
             if measure is None:
                 unmatched = unmatched_names(db)

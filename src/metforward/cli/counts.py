@@ -10,10 +10,10 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
 from metforward.store import catalog
-from metforward.store.database import Database
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Count police.uk street-level crimes by borough (from each row's LSOA) and crime type, all loaded months."""
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             rows = catalog.police_counts_by_borough(db)
             first, last = catalog.police_months(db)
         if as_csv:

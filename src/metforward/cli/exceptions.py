@@ -10,9 +10,9 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.exceptions import exceptions
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
-from metforward.store.database import Database
 
 
 def register(app: typer.Typer) -> None:
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             report = exceptions(
                 db,
                 source=source,

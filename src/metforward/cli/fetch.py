@@ -22,13 +22,13 @@ from rich.progress import (
 from rich.text import Text
 
 from metforward.cli.ingest import MaxFileMb, MaxRows, limits, print_summary
+from metforward.cli.safety import writer
 from metforward.domain.periods import parse_month
 from metforward.errors import FetchError, StoreError
 from metforward.ingest.fetch import DEFAULT_BASE_URL, DEFAULT_CACHE, KINDS, FetchSummary, fetch
 from metforward.ingest.pipeline import FileResult
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import InputFile
-from metforward.store.database import Database
 
 
 class _Amount(ProgressColumn):
@@ -128,7 +128,7 @@ def register(app: typer.Typer) -> None:
         try:
             with (
                 Progress(*columns, console=Console(stderr=True), disable=as_json, transient=True) as progress,
-                Database(ctx.obj.settings.db_path) as db,
+                writer(ctx) as db,
             ):
                 summary = fetch(
                     db,

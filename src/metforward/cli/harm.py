@@ -31,8 +31,8 @@ from metforward.cli.compare import (
     pval,
     write_rows,
 )
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
-from metforward.store.database import Database
 
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
 
@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
             method=method,
         )
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with reader(ctx) as db:
                 table = compare_harm(db, spec, scheme=scheme)
         except (CompareError, ValueError) as exc:
             typer.echo(f"Error: {exc}", err=True)

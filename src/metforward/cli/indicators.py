@@ -12,11 +12,11 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.indicators import IndicatorError, area_name, find_indicator, list_indicators, series
+from metforward.cli.safety import reader, writer
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
 from metforward.errors import MetforwardError
 from metforward.ingest.readers.indicators import IndicatorOptions, area_code, load_indicator_file
-from metforward.store.database import Database
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON instead of a table.")]
 AreaOpt = Annotated[
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
             area=area,
         )
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with writer(ctx) as db:
                 load_id, load = load_indicator_file(db, file, options)
                 names = sorted({str(n) for n in load.batches[0].rows.column("name").to_pylist()})
                 rejects = load.rejects.to_pylist()
@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
     @group.command("list")
     def list_command(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         """The indicators in the store: area, unit, months with data and missing."""
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             found = list_indicators(db)
         if as_json:
             typer.echo(json.dumps({"indicators": [i.as_dict() for i in found], "attribution": ATTRIBUTION}, indent=2))
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
         start, end = _month(first, "--from"), _month(last, "--to")
         code = None if area is None else (area_code(area) or area)
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with reader(ctx) as db:
                 info = find_indicator(db, name, code)
                 result = series(db, info, start, end)
         except IndicatorError as exc:

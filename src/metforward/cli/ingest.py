@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from metforward.cli.safety import writer
 from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import (
@@ -148,8 +149,7 @@ def register(app: typer.Typer) -> None:
         Only regular files are read (a named pipe or device is refused). Symbolic links in a
         folder are followed while they stay inside it; others are skipped and listed.
         """
-        settings = ctx.obj.settings
-        with Database(settings.db_path) as db:
+        with writer(ctx) as db:
             summary = run_ingest(
                 db, paths, ReadOptions(force=force, limits=limits(max_file_mb, max_rows)), show_progress=not as_json
             )

@@ -15,6 +15,7 @@ from metforward.analyse import crime_map
 from metforward.analyse.compare import CompareError, Period
 from metforward.analyse.near_repeat import knox_test
 from metforward.cli.compare import num, pval
+from metforward.cli.safety import open_for_reading
 from metforward.cli.status import wide_console
 from metforward.domain.periods import parse_month
 from metforward.errors import MetforwardError
@@ -33,7 +34,7 @@ _STYLE = {"up": "red", "down": "green", "can't tell": "dim", "hot": "red", "cold
 
 
 def _open(ctx: typer.Context, area: str) -> tuple[Database, Place]:
-    db = Database(ctx.obj.settings.db_path)
+    db = open_for_reading(ctx)
     try:
         return db, resolve_place(db, area)
     except MetforwardError as exc:

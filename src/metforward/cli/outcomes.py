@@ -20,10 +20,10 @@ from metforward.analyse.outcomes import (
     sanction_rates,
 )
 from metforward.cli.compare import num, write_rows
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.outcomes import SANCTION_CLASSES
 from metforward.errors import MetforwardError
-from metforward.store.database import Database
 
 _SHORT = {
     "charge_summons": "charge",
@@ -74,7 +74,7 @@ def register(app: typer.Typer) -> None:
         if source not in ("police-uk", "dashboard"):
             typer.echo("Error: --source must be police-uk or dashboard", err=True)
             raise typer.Exit(2)
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             try:
                 place = area_of(db, area)
                 if source == "dashboard":

@@ -17,6 +17,7 @@ from metforward.analyse.reports import (
     summary_data,
 )
 from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, load_targets
+from metforward.cli.safety import reader
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import parse_month
 from metforward.errors import MetforwardError
@@ -113,7 +114,7 @@ def register(app: typer.Typer) -> None:
         """The London bulletin: results so far (FY to date vs a year earlier), exceptions, notable borough changes."""
         out = _out_ok(out)
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with reader(ctx) as db:
                 write(bulletin_html(db, month, alpha), out)
         except (MetforwardError, ValueError) as exc:
             typer.echo(f"Error: {exc}", err=True)
@@ -158,7 +159,7 @@ def _one_or_all(
         typer.echo("Error: --format must be pdf or html", err=True)
         raise typer.Exit(2)
     try:
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             if borough is not None:
                 out = _out_ok(out)
                 resolve_borough(borough)

@@ -22,9 +22,9 @@ from metforward.analyse.searches import (
     selection,
 )
 from metforward.cli.compare import num, pval, write_rows
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
-from metforward.store.database import Database
 
 
 def _context(console: Console, sel: Selection, cov: Coverage, notes: list[str]) -> None:
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("Error: give --rates or --disproportionality, not both", err=True)
             raise typer.Exit(2)
         try:
-            with Database(ctx.obj.settings.db_path) as db:
+            with reader(ctx) as db:
                 sel = selection(db, area=area, first=first, last=last, force=force)
                 cov = coverage(db, sel)
                 notes: list[str] = []

@@ -12,15 +12,15 @@ import typer
 from rich.console import Console
 
 from metforward.cli.ingest import print_summary, run_ingest
+from metforward.cli.safety import reader, writer
 from metforward.ingest.readers import ReadOptions
 from metforward.store import catalog
-from metforward.store.database import Database
 
 
-def _empty(path: Path) -> bool:
-    if not path.exists():
+def _empty(ctx: typer.Context) -> bool:
+    if not Path(ctx.obj.settings.db_path).exists():
         return True
-    with Database(path) as db:
+    with reader(ctx) as db:
         return int(db.scalar("SELECT count(*) FROM loads")) == 0
 
 
@@ -67,20 +67,18 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from metforward.log import enable
-        from metforward.store.pool import prepare
         from metforward.web.app import create_app, server_options
 
         settings = ctx.obj.settings
         console = Console(stderr=True)
         if base_url is not None and not base_url.startswith(("http://", "https://")):
             raise typer.BadParameter(f"{base_url!r} is not an http:// or https:// address", param_hint="--base-url")
-        if load_if_empty is not None and _empty(settings.db_path):
+        if load_if_empty is not None and _empty(ctx):
             console.print(f"The store {settings.db_path} is empty: loading {load_if_empty} first.")
-            with Database(settings.db_path) as db:
+            with writer(ctx) as db:
                 summary = run_ingest(db, [load_if_empty], ReadOptions(), show_progress=True)
             print_summary(summary, console)
-        prepare(settings.db_path)  # cubes built now, so every server process opens the store read-only
-        with Database(settings.db_path, read_only=True) as db:
+        with reader(ctx) as db:  # up to date now, so every server process opens the store read-only
             loads = len(catalog.police_coverage(db))
         if not loads:
             console.print(

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from metforward.cli.safety import reader
 from metforward.domain.periods import month_text
 from metforward.store import catalog
 from metforward.store.database import Database
@@ -169,7 +170,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ) -> None:
         """Show what is in the store: rows, rejects, completeness and missing months by source, force and month."""
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             if as_json:
                 typer.echo(json.dumps(status_json(db), indent=2))
             else:

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.targets import TargetsFileError, check_targets, load_targets
+from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
-from metforward.store.database import Database
 
 _STYLE = {"achieved": "green", "missed": "red", "can't tell": "yellow"}
 
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             for problem in exc.problems:
                 typer.echo(f"  - {problem}", err=True)
             raise typer.Exit(2) from exc
-        with Database(ctx.obj.settings.db_path) as db:
+        with reader(ctx) as db:
             results = check_targets(db, targets)
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in results], indent=2))

@@ -25,6 +25,7 @@ import hashlib
 from typing import Any
 
 from metforward.domain.forces import FORCES
+from metforward.errors import StoreOutOfDateError
 from metforward.store.database import Database
 
 _POLICE_LEVELS = {
@@ -115,9 +116,19 @@ def cubes_fresh(db: Database) -> bool:
 
 
 def ensure_cubes(db: Database) -> None:
-    """Rebuild the cubes if any load happened since they were built."""
-    if not cubes_fresh(db):
-        refresh_cubes(db)
+    """Rebuild the cubes if any load happened since they were built.
+
+    Writers build them when they finish (:func:`metforward.store.access.writing`), so a read-only
+    connection finds them fresh; if it does not, it cannot rebuild them and says what to run.
+    """
+    if cubes_fresh(db):
+        return
+    if getattr(db, "read_only", False):
+        raise StoreOutOfDateError(
+            f"the counts cubes of {db.path} are older than its latest load and this command only reads: "
+            f"run metforward --db {db.path} upgrade"
+        )
+    refresh_cubes(db)
 
 
 # --- reading the cubes -------------------------------------------------------------------------

@@ -15,22 +15,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from metforward.errors import StoreError
-from metforward.store.cubes import cubes_fresh, ensure_cubes
-from metforward.store.database import Database, latest_version
+from metforward.store.access import open_for_reading
+from metforward.store.database import Database
 
 
 def prepare(path: str | Path) -> None:
-    """Bring a store up to date for reading: migrations applied and cubes built from the latest loads.
+    """Check that the store exists and is up to date for reading (see :mod:`metforward.store.access`).
 
     Looks first with a read-only connection; only when something is out of date does it open the
     file read-write for a moment (failing clearly if another process is writing) and close it.
     """
-    if Path(path).exists():
-        with Database(path, read_only=True) as db:
-            if db.schema_version == latest_version() and cubes_fresh(db):
-                return
-    with Database(path) as db:
-        ensure_cubes(db)
+    open_for_reading(path).close()
 
 
 class ReadPool:
