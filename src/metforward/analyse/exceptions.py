@@ -259,7 +259,7 @@ def exceptions(
         if observed.sum() == 0:
             continue
         denominator = np.array([people[c] / 1000 * months / 12 for c in codes])
-        fitted = funnel(observed, denominator)
+        fitted = funnel(observed, denominator, consistent=True)
         for i, code in enumerate(codes):
             name = areas.get(code, (code, 0))[0] or code
             low, high = fitted.limits[0.998]
