@@ -44,7 +44,9 @@ def write_store(tmp_path: Path, *, seed: int, dispersion: float = 2.5, plant_sma
         for category, rate in CATEGORIES.items():
             mean = rate * people[code] / 1000 * SEASON[np.arange(len(MONTHS)) % 12]
             if plant_small_rise and (name, category) == ("Croydon", "THEFT"):
-                mean = np.full(len(MONTHS), rate * people[code] / 1000 * 40)  # huge, steady: a 6% rise is sure but small
+                mean = np.full(
+                    len(MONTHS), rate * people[code] / 1000 * 40
+                )  # huge, steady: a 6% rise is sure but small
                 mean[-12:] *= 1.06
                 counts = rng.poisson(mean)
             else:
