@@ -114,7 +114,7 @@ def test_bulletin_numbers_equal_the_cli(store: Path, bulletin: str) -> None:
     assert "method: quasi-Poisson (dispersion from the monthly counts" in bulletin
     flags = cli_json(store, "exceptions", "--source", "datastore", "--latest", MONTH, "--months", "12")
     assert isinstance(flags, dict) and flags["flags"]
-    assert f"{len(flags['flags'])} flags, most certain first" in bulletin
+    assert f"{len(flags['flags'])} flags, furthest outside expectation first" in bulletin
     for f in flags["flags"][:40]:
         assert f"<td>{escape(f['reason'])}</td>" in bulletin
 

@@ -176,9 +176,28 @@ def test_exceptions_equal_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "exceptions", "--months", "6")
     body = get(client, "/exceptions", months=6)
     assert body["items"] == cli["flags"] and body["total"] == len(cli["flags"])
-    for key in ("latest", "recent", "baseline", "tests", "alpha", "notes"):
+    for key in ("latest", "recent", "baseline", "tests", "alpha", "notes", "min_change", "tested", "by_chance"):
         assert body[key] == cli[key], key
     assert get(client, "/exceptions", 422, latest="2024-1")["error"]["details"][0]["field"] == "query.latest"
+
+
+def test_exceptions_min_change_equals_the_cli(client: TestClient, cli_store: Path) -> None:
+    cli = cli_json(cli_store, "exceptions", "--months", "6", "--min-change", "0", "--method", "poisson")
+    body = get(client, "/exceptions", months=6, min_change=0, method="poisson", limit=500)
+    assert body["items"] == cli["flags"] and body["min_change"] == 0 and body["method"] == "poisson"
+    assert cli["summary"] == body["summary"] and "cells tested" in cli["summary"]
+
+
+def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: Path) -> None:
+    """``--method poisson`` on the CLI and ``method=poisson`` on the API give the exact test, and the same answers."""
+    cli = cli_json(cli_store, "hotstreets", "--area", "Westminster", "--period", PERIOD, "--method", "poisson")
+    assert cli["method"] == "poisson" and {r["method"] for r in cli["rows"]} == {"poisson"}
+    body = get(client, "/hotstreets", area="Westminster", period=PERIOD, method="poisson", limit=5)
+    assert body["items"] == cli["rows"][:5]
+    quasi = cli_json(cli_store, "targets", "check", str(TARGETS))
+    exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")
+    assert get(client, "/targets", method="poisson")["items"] == exact
+    assert exact != quasi  # a reduction target's interval depends on the method
 
 
 def test_hot_streets_equal_the_cli(client: TestClient, cli_store: Path) -> None:

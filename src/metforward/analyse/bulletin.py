@@ -24,7 +24,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from metforward.analyse.compare import CompareError, CompareRow, CompareSpec, CompareTable, Period, compare
-from metforward.analyse.exceptions import ExceptionFlag, exceptions
+from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
 from metforward.domain.periods import add_months, month_text
 from metforward.store import cubes
 from metforward.store.database import Database
@@ -82,6 +82,9 @@ class BulletinData:
     #: The method and dispersion lines under "Results so far" and the notable changes.
     results_method_note: str = ""
     notable_method_note: str = ""
+    #: Cells tested, flags raised and how many chance alone would give (:meth:`ExceptionsReport.summary`).
+    exceptions_summary: str = ""
+    exceptions_min_change: float = MIN_CHANGE
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form."""
@@ -103,6 +106,8 @@ class BulletinData:
             "method": self.results[0].method if self.results else "quasi",
             "results_method_note": self.results_method_note,
             "notable_method_note": self.notable_method_note,
+            "exceptions_summary": self.exceptions_summary,
+            "exceptions_min_change": self.exceptions_min_change,
         }
 
 
@@ -127,8 +132,13 @@ def _completeness(db: Database, before: Period, after: Period) -> list[SourceCom
     return out
 
 
-def bulletin_data(db: Database, month: dt.date, *, alpha: float = 0.05, exception_months: int = 12) -> BulletinData:
-    """The bulletin for ``month`` (the first of a month): results so far, exceptions, notable changes, completeness."""
+def bulletin_data(
+    db: Database, month: dt.date, *, alpha: float = 0.05, exception_months: int = 12, min_change: float = MIN_CHANGE
+) -> BulletinData:
+    """The bulletin for ``month`` (the first of a month): results so far, exceptions, notable changes, completeness.
+
+    ``min_change``: the exceptions' smallest change from the expectation worth flagging (a share).
+    """
     before, after = financial_year_to_date(month)
     notes: list[str] = []
     results: list[CompareRow] = []
@@ -148,7 +158,9 @@ def bulletin_data(db: Database, month: dt.date, *, alpha: float = 0.05, exceptio
         )
     except CompareError as exc:
         notes.append(f"results so far: {exc}")
-    report = exceptions(db, source="datastore", latest=month, months=exception_months, alpha=alpha)
+    report = exceptions(
+        db, source="datastore", latest=month, months=exception_months, alpha=alpha, min_change=min_change
+    )
     notes += [f"exceptions: {n}" for n in report.notes]
     completeness = _completeness(db, before, after)
     used = kind or "datastore-borough"
@@ -178,4 +190,6 @@ def bulletin_data(db: Database, month: dt.date, *, alpha: float = 0.05, exceptio
         notes=notes,
         results_method_note=results_note,
         notable_method_note=notable_note,
+        exceptions_summary=report.summary(),
+        exceptions_min_change=min_change,
     )

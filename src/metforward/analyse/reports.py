@@ -501,7 +501,7 @@ def bulletin_inputs(data: BulletinData) -> dict[str, str]:
         "results": f"metforward compare --level force {common} --alpha {data.alpha}",
         "notable": f"metforward compare --level borough {common} --alpha {data.alpha}",
         "exceptions": f"metforward exceptions --source datastore --latest {month_text(data.month)} --months 12 "
-        f"--alpha {data.alpha}",
+        f"--alpha {data.alpha} --min-change {data.exceptions_min_change * 100:g}",
     }
 
 

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.exceptions import exceptions
+from metforward.analyse.dispersion import METHODS
+from metforward.analyse.exceptions import MIN_CHANGE, exceptions
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
@@ -32,6 +33,16 @@ def register(app: typer.Typer) -> None:
         baseline_months: Annotated[int, typer.Option(help="Months of each series the SPC limits are drawn from.")] = 24,
         force: Annotated[str | None, typer.Option(help="police.uk: only this force's rows.")] = None,
         alpha: Annotated[float, typer.Option(help="False discovery rate for each screen.")] = 0.05,
+        min_change: Annotated[
+            float,
+            typer.Option(
+                help="Smallest change from the expectation worth flagging, in % (default 10: about the median "
+                "year-on-year change of a borough x category cell)."
+            ),
+        ] = MIN_CHANGE * 100,
+        method: Annotated[
+            str, typer.Option(help="Trend screen: quasi (allows for month-to-month variation) | poisson (exact test).")
+        ] = "quasi",
         as_json: Annotated[bool, typer.Option("--json", help="Print the flags as JSON.")] = False,
     ) -> None:
         """Flag borough x category cells that are unusual: a significant rise on their own baseline, a rate
@@ -41,6 +52,13 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(2) from exc
+        if method not in METHODS or not 0 <= min_change < 1000:
+            typer.echo(
+                f"Error: --method is one of {', '.join(METHODS)} and --min-change a percentage from 0 "
+                f"(got {method!r}, {min_change:g})",
+                err=True,
+            )
+            raise typer.Exit(2)
         with reader(ctx) as db:
             report = exceptions(
                 db,
@@ -51,22 +69,11 @@ def register(app: typer.Typer) -> None:
                 baseline_months=baseline_months,
                 force=force,
                 alpha=alpha,
+                min_change=min_change / 100,
+                method=method,
             )
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {
-                        "latest": month_text(report.latest),
-                        "recent": str(report.recent),
-                        "baseline": str(report.baseline),
-                        "tests": report.tests,
-                        "alpha": report.alpha,
-                        "notes": report.notes,
-                        "flags": [f.as_dict() for f in report.flags],
-                    },
-                    indent=2,
-                )
-            )
+            typer.echo(json.dumps({**report.as_dict(), "flags": [f.as_dict() for f in report.flags]}, indent=2))
             return
         console = wide_console()
         tested = ", ".join(f"{name} {n:,} cells" for name, n in report.tests.items())
@@ -76,16 +83,28 @@ def register(app: typer.Typer) -> None:
         )
         for note in report.notes:
             console.print(f"[yellow]{note}[/]")
+        console.print(report.summary())
         if not report.flags:
             console.print(f"No exceptions: nothing is unusual at a false discovery rate of {alpha:.0%} in any screen.")
             console.print(ATTRIBUTION)
             return
         table = Table(
-            caption=f"Each screen controls the false discovery rate at {alpha:.0%} across its cells.\n" + ATTRIBUTION,
+            caption=f"Each screen controls the false discovery rate at {alpha:.0%} across its cells; ranked by how far "
+            "outside expectation (z: standard deviations of the screen's own model).\n" + ATTRIBUTION,
             caption_justify="left",
         )
-        for name in ("#", "borough", "category", "screen", "direction", "q", "reason"):
+        for name in ("#", "borough", "category", "screen", "direction", "change", "z", "q", "reason"):
             table.add_column(name, overflow="fold")
         for rank, f in enumerate(report.flags, start=1):
-            table.add_row(str(rank), f.area_name, f.category, f.test, f.direction, f"{f.q_value:.4f}", f.reason)
+            table.add_row(
+                str(rank),
+                f.area_name,
+                f.category,
+                f.test,
+                f.direction,
+                f"{f.change_pct:+.0f}%",
+                f"{f.z:+.1f}",
+                f"{f.q_value:.4f}",
+                f.reason,
+            )
         console.print(table)

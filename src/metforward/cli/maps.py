@@ -71,6 +71,13 @@ def register(app: typer.Typer) -> None:
         period: PeriodArg,
         category: CategoryOpt = None,
         rank_by: Annotated[str, typer.Option(help="count | harm")] = "count",
+        method: Annotated[
+            str,
+            typer.Option(
+                help="Change on the previous period: quasi (allows for the month-to-month variation of each street's "
+                "counts, the default) | poisson (the exact Poisson test)."
+            ),
+        ] = "quasi",
         top: Annotated[int, typer.Option(help="Streets to show in the table (JSON has all).")] = 20,
         force: ForceOpt = None,
         as_json: JsonOpt = False,
@@ -81,8 +88,10 @@ def register(app: typer.Typer) -> None:
         spell = _period(period)
         db, place = _open(ctx, area)
         try:
-            result = crime_map.hot_streets(db, place, spell, categories=category, rank_by=rank_by, force=force)
-        except MetforwardError as exc:
+            result = crime_map.hot_streets(
+                db, place, spell, categories=category, rank_by=rank_by, force=force, method=method
+            )
+        except (MetforwardError, ValueError) as exc:
             raise _fail(exc) from exc
         finally:
             db.close()

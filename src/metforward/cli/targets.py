@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
+from metforward.analyse.dispersion import METHODS
 from metforward.analyse.targets import TargetsFileError, check_targets, load_targets
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
@@ -27,8 +28,18 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         file: Annotated[Path, typer.Argument(help="A targets YAML file (see docs/targets.md).")],
         as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+        method: Annotated[
+            str,
+            typer.Option(
+                help="Reduction targets: quasi (the interval allows for the month-to-month variation, the default) "
+                "| poisson (the exact Poisson interval)."
+            ),
+        ] = "quasi",
     ) -> None:
         """Give each target achieved, missed or can't tell, with the observed value, its interval and the margin."""
+        if method not in METHODS:
+            typer.echo(f"Error: --method is one of {', '.join(METHODS)}, not {method!r}", err=True)
+            raise typer.Exit(2)
         try:
             targets = load_targets(file)
         except TargetsFileError as exc:
@@ -37,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  - {problem}", err=True)
             raise typer.Exit(2) from exc
         with reader(ctx) as db:
-            results = check_targets(db, targets)
+            results = check_targets(db, targets, method=method)
         if as_json:
             typer.echo(json.dumps([r.as_dict() for r in results], indent=2))
             return

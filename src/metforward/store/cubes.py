@@ -20,9 +20,12 @@ they were built (:func:`ensure_cubes`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
-from typing import Any
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from metforward.domain.forces import FORCES
 from metforward.errors import StoreOutOfDateError
@@ -95,6 +98,7 @@ def _fingerprint(db: Database, name: str) -> str:
 
 def refresh_cubes(db: Database) -> None:
     """Rebuild every cube from the raw layer, in one transaction."""
+    _MEMO.pop(db, None)
     with db.transaction():
         db.run(_STATE)
         for name, sql in CUBE_SQL.items():
@@ -115,20 +119,45 @@ def cubes_fresh(db: Database) -> bool:
     return all(built.get(name) == _fingerprint(db, name) for name in CUBE_SQL)
 
 
+#: Per open store: the latest load id the cubes were last found fresh at, and the small reference
+#: reads (months present, coverage, population, Datastore kinds) made since, which change only with a
+#: load or a rebuild of the cubes. A comparison makes a dozen of these reads; repeating them on every
+#: call was most of a warm comparison's time.
+_MEMO: weakref.WeakKeyDictionary[Database, tuple[int, dict[tuple[Any, ...], Any]]] = weakref.WeakKeyDictionary()
+_T = TypeVar("_T")
+
+
+def _latest_load(db: Database) -> int:
+    return int(db.scalar("SELECT coalesce(max(load_id), 0) FROM loads"))
+
+
 def ensure_cubes(db: Database) -> None:
     """Rebuild the cubes if any load happened since they were built.
 
     Writers build them when they finish (:func:`metforward.store.access.writing`), so a read-only
     connection finds them fresh; if it does not, it cannot rebuild them and says what to run.
     """
-    if cubes_fresh(db):
+    loads = _latest_load(db)
+    held = _MEMO.get(db)
+    if held is not None and held[0] == loads:
         return
-    if getattr(db, "read_only", False):
-        raise StoreOutOfDateError(
-            f"the counts cubes of {db.path} are older than its latest load and this command only reads: "
-            f"run metforward --db {db.path} upgrade"
-        )
-    refresh_cubes(db)
+    if not cubes_fresh(db):
+        if getattr(db, "read_only", False):
+            raise StoreOutOfDateError(
+                f"the counts cubes of {db.path} are older than its latest load and this command only reads: "
+                f"run metforward --db {db.path} upgrade"
+            )
+        refresh_cubes(db)
+    _MEMO[db] = (loads, {})
+
+
+def _remembered(db: Database, key: tuple[Any, ...], read: Callable[[], _T]) -> _T:
+    """``read()`` once per load for this open store (a shallow copy each time, so callers may change it)."""
+    ensure_cubes(db)
+    memo = _MEMO[db][1]
+    if key not in memo:
+        memo[key] = read()
+    return copy.copy(memo[key])  # type: ignore[no-any-return]
 
 
 # --- reading the cubes -------------------------------------------------------------------------
@@ -250,26 +279,34 @@ def months_present(
     db: Database, *, source: str, first: dt.date, last: dt.date, force: str | None = None, kind: str | None = None
 ) -> list[dt.date]:
     """The months between ``first`` and ``last`` in which the source has any data at all."""
-    ensure_cubes(db)
     table, _ = SOURCES[source]
     where, params = _where(source, "force", first, last, force=force, kind=kind, home=False)
-    return [
-        m for (m,) in db.execute(f"SELECT DISTINCT month FROM {table} WHERE {' AND '.join(where)} ORDER BY 1", params)
-    ]
+    return _remembered(
+        db,
+        ("months_present", source, first, last, force, kind),
+        lambda: [
+            m
+            for (m,) in db.execute(f"SELECT DISTINCT month FROM {table} WHERE {' AND '.join(where)} ORDER BY 1", params)
+        ],
+    )
 
 
 def no_location_share(db: Database, *, first: dt.date, last: dt.date, force: str | None = None) -> dict[str, float]:
     """Share of police.uk street rows with no location, by crime type, over a span of months."""
-    ensure_cubes(db)
     where, params = _where("police-uk", "force", first, last, force=force, kind=None, home=False)
     sql = f"SELECT category, sum(n_no_location) / sum(n) FROM cube_police WHERE {' AND '.join(where)} GROUP BY 1"
-    return {c: float(s) for c, s in db.execute(sql, params)}
+    return _remembered(
+        db, ("no_location_share", first, last, force), lambda: {c: float(s) for c, s in db.execute(sql, params)}
+    )
 
 
 def datastore_kinds(db: Database) -> list[tuple[str, dt.date, dt.date]]:
     """The Datastore kinds in the cube with their first and last month."""
-    ensure_cubes(db)
-    return db.execute("SELECT kind, min(month), max(month) FROM cube_datastore GROUP BY 1 ORDER BY 1")
+    return _remembered(
+        db,
+        ("datastore_kinds",),
+        lambda: db.execute("SELECT kind, min(month), max(month) FROM cube_datastore GROUP BY 1 ORDER BY 1"),
+    )
 
 
 def area_lookup(db: Database, *, source: str, level: str) -> dict[str, str]:
@@ -285,6 +322,10 @@ def population(db: Database, *, level: str, year: int) -> dict[str, float]:
     For boroughs, where the LSOA estimates (summed through the lookups) are more recent than the
     borough estimates, the LSOA sums are used.
     """
+    return _remembered(db, ("population", level, year), lambda: _population(db, level, year))
+
+
+def _population(db: Database, level: str, year: int) -> dict[str, float]:
     sql = """
         SELECT area_code, arg_max(population, year), max(year) FROM population
         WHERE level = ? AND year <= ? GROUP BY 1
@@ -335,13 +376,16 @@ def coverage(db: Database, *, first: dt.date, last: dt.date) -> dict[tuple[str, 
     A force's file that lacks a crime type (or a month's file that is missing) is not a zero: the
     statistics count exposure only over the months a force actually published the type.
     """
-    ensure_cubes(db)
-    rows = db.execute(
-        'SELECT "force", category, list(DISTINCT month) FROM cube_police '
-        "WHERE level = 'force' AND month BETWEEN ? AND ? GROUP BY ALL",
-        [first, last],
-    )
-    return {(force, category): set(months) for force, category, months in rows}
+
+    def read() -> dict[tuple[str, str], set[dt.date]]:
+        rows = db.execute(
+            'SELECT "force", category, list(DISTINCT month) FROM cube_police '
+            "WHERE level = 'force' AND month BETWEEN ? AND ? GROUP BY ALL",
+            [first, last],
+        )
+        return {(force, category): set(months) for force, category, months in rows}
+
+    return _remembered(db, ("coverage", first, last), read)
 
 
 def force_categories(db: Database, *, first: dt.date, last: dt.date) -> dict[str, set[str]]:

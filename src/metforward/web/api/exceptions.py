@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from metforward.analyse.exceptions import ExceptionFlag, exceptions
-from metforward.domain.periods import month_text, parse_month
+from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
+from metforward.domain.periods import parse_month
 from metforward.store.database import Database
 from metforward.web.api.common import MONTH, Force, Page, Paging, ResultCache
 from metforward.web.app import context, get_db
@@ -26,8 +26,14 @@ class ExceptionsPage(Page[ExceptionFlag]):
     recent: str
     baseline: str
     tests: dict[str, int]
+    flagged: dict[str, int]
+    tested: int
+    by_chance: float
     kind: str | None
     alpha: float
+    min_change: float
+    method: str
+    summary: str
     notes: list[str]
 
 
@@ -54,11 +60,24 @@ def exception_flags(
     alpha: Annotated[
         float, Query(ge=0.0001, le=0.5, description="(0.0001 to 0.5) False discovery rate for each screen.")
     ] = 0.05,
+    min_change: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=1000,
+            description="Smallest change from the expectation worth flagging, in % (default 10: about the median "
+            "year-on-year change of a borough x category cell).",
+        ),
+    ] = MIN_CHANGE * 100,
+    method: Annotated[
+        Literal["quasi", "poisson"],
+        Query(description="Trend screen: quasi (allows for month-to-month variation) or the exact poisson test."),
+    ] = "quasi",
 ) -> dict[str, object]:
     """Borough x category cells that are unusual: a significant rise on their own baseline, a rate outside
     the funnel of London's, or a latest month outside their own control limits."""
     last = parse_month(latest) if latest else None
-    key = (context(request).load_version, source, by, last, months, baseline_months, force, alpha)
+    key = (context(request).load_version, source, by, last, months, baseline_months, force, alpha, min_change, method)
     report = _results.get(
         key,
         lambda: exceptions(
@@ -70,15 +89,8 @@ def exception_flags(
             baseline_months=baseline_months,
             force=force,
             alpha=alpha,
+            min_change=min_change / 100,
+            method=method,
         ),
     )
-    return {
-        **paging.page(request, report.flags),
-        "latest": month_text(report.latest),
-        "recent": str(report.recent),
-        "baseline": str(report.baseline),
-        "tests": report.tests,
-        "kind": report.kind,
-        "alpha": report.alpha,
-        "notes": report.notes,
-    }
+    return {**paging.page(request, report.flags), **report.as_dict()}

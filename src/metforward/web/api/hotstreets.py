@@ -51,11 +51,20 @@ def hot_streets(
     force: Annotated[
         Force, Query(max_length=60, description="Only this force's rows (default: the force policing the area).")
     ] = None,
+    method: Annotated[
+        Literal["quasi", "poisson"],
+        Query(
+            description="Change on the previous period: quasi: allow for the month-to-month variation of each "
+            "street's counts (default); poisson: the exact Poisson test."
+        ),
+    ] = "quasi",
 ) -> dict[str, object]:
     """Streets ranked by count or harm, with change on the previous period and the concentration of crime."""
     spell = Period.parse(period)
     place = resolve_area(db, area)
-    result = crime_map.hot_streets(db, place, spell, categories=category or None, rank_by=rank_by, force=force)
+    result = crime_map.hot_streets(
+        db, place, spell, categories=category or None, rank_by=rank_by, force=force, method=method
+    )
     return {
         **paging.page(request, result.streets),
         "area_code": place.code,

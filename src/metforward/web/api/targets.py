@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from metforward.analyse.targets import TargetResult, TargetsFileError, check_targets, load_targets
 from metforward.store.database import Database
@@ -16,7 +16,7 @@ from metforward.web.errors import API_ERRORS, WebError
 router = APIRouter(tags=["targets"])
 
 #: The verdicts of the last (load version, file, file's mtime): checking a file takes about a second.
-_cache: dict[tuple[str, str, int], list[TargetResult]] = {}
+_cache: dict[tuple[str, str, int, str], list[TargetResult]] = {}
 _lock = threading.Lock()
 
 
@@ -29,7 +29,16 @@ class TargetsPage(Page[TargetResult]):
 
 @router.get("/targets", response_model=TargetsPage, responses=API_ERRORS, summary="Targets and their verdicts")
 def targets(
-    request: Request, db: Annotated[Database, Depends(get_db)], paging: Annotated[Paging, Depends()]
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    paging: Annotated[Paging, Depends()],
+    method: Annotated[
+        Literal["quasi", "poisson"],
+        Query(
+            description="Reduction targets: quasi: the interval allows for the month-to-month variation of the "
+            "counts (default); poisson: the exact Poisson interval."
+        ),
+    ] = "quasi",
 ) -> dict[str, object]:
     """Each target of the app's targets file achieved, missed or can't tell, with the observed value and interval."""
     path = context(request).settings.targets_file
@@ -41,11 +50,11 @@ def targets(
         raise WebError(
             400, "cannot_answer", f"{path.name} is not a valid targets file: {'; '.join(exc.problems)}"
         ) from exc
-    key = (context(request).load_version, str(path), path.stat().st_mtime_ns)
+    key = (context(request).load_version, str(path), path.stat().st_mtime_ns, method)
     with _lock:
         results = _cache.get(key)
     if results is None:
-        results = check_targets(db, parsed)
+        results = check_targets(db, parsed, method=method)
         with _lock:
             _cache.clear()
             _cache[key] = results

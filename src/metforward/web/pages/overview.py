@@ -27,6 +27,7 @@ from markupsafe import Markup
 
 from metforward.analyse.bulletin import BulletinData, bulletin_data, results_spec
 from metforward.analyse.compare import CompareError, CompareRow, compare
+from metforward.analyse.exceptions import MIN_CHANGE
 from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text, parse_month
@@ -257,23 +258,33 @@ def swatch(colour: str) -> Markup:
     )
 
 
-_OVERVIEWS: OrderedDict[tuple[str, dt.date, str, str | None, float], dict[str, Any]] = OrderedDict()
+_OVERVIEWS: OrderedDict[tuple[str, dt.date, str, str | None, float, float], dict[str, Any]] = OrderedDict()
 _LOCK = threading.Lock()
 #: Overviews kept in memory (month x measure x category), for the current load version only.
 OVERVIEWS_KEPT = 32
 
 
 def overview_data(
-    db: Database, load_version: str, month: str | None, measure: str, category: str | None, alpha: float
+    db: Database,
+    load_version: str,
+    month: str | None,
+    measure: str,
+    category: str | None,
+    alpha: float,
+    *,
+    min_change: float = MIN_CHANGE,
 ) -> dict[str, Any]:
-    """Everything the overview shows (shared with the downloads), kept under the store's load version."""
+    """Everything the overview shows (shared with the downloads), kept under the store's load version.
+
+    ``min_change``: the exceptions' smallest change worth flagging, as a share.
+    """
     chosen = month_param(month, latest_datastore_month(db))
-    key = (load_version, chosen, measure, category or None, alpha)
+    key = (load_version, chosen, measure, category or None, alpha, min_change)
     with _LOCK:
         if key in _OVERVIEWS:
             _OVERVIEWS.move_to_end(key)
             return _OVERVIEWS[key]
-    data: BulletinData = bulletin_data(db, chosen, alpha=alpha)
+    data: BulletinData = bulletin_data(db, chosen, alpha=alpha, min_change=min_change)
     boroughs = borough_table(db, chosen, measure, category, alpha)
     values = {"b": data, "boroughs": boroughs, "month_text": month_text(chosen)}
     with _LOCK:
@@ -293,11 +304,16 @@ def overview(
     measure: Annotated[str, Query()] = "change",
     category: Annotated[str | None, Query()] = None,
     alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    min_change: Annotated[
+        float, Query(ge=0, le=1000, description="Exceptions: smallest change from the expectation worth flagging, %")
+    ] = MIN_CHANGE * 100,
 ) -> HTMLResponse:
     """The London overview (a welcome page saying what to load while its source is not loaded)."""
     if datastore_month(db) is None:
         return welcome(request, db)
-    values = overview_data(db, context(request).load_version, month, measure, category, alpha)
+    values = overview_data(
+        db, context(request).load_version, month, measure, category, alpha, min_change=min_change / 100
+    )
     shapes = borough_shapes(db, context(request).load_version)
     return page(
         request,
