@@ -26,7 +26,10 @@ WESTMINSTER = ["--area", "Westminster", "--period", "2024-01:2024-06"]
 #: command -> [(arguments after the command name, exit status)]; ``{tmp}`` is a fresh folder and
 #: ``{missing}`` a store that does not exist (the rest run on the bundled sample).
 FAILURES: dict[str, list[tuple[list[str], int]]] = {
-    "compare": [(["--before", "2023-13:2023-06", "--after", "2024-01:2024-06"], 2), ([*PERIODS, "--area", "Gotham"], 1)],
+    "compare": [
+        (["--before", "2023-13:2023-06", "--after", "2024-01:2024-06"], 2),
+        ([*PERIODS, "--area", "Gotham"], 1),
+    ],
     "confidence": [(["--area", "Atlantis"], 2), (["--to", "June"], 2), (["--measure", "no such measure"], 1)],
     "exceptions": [(["--latest", "2024-13"], 2)],
     "fetch": [(["--force", "metropolitan", "--from", "2024-13", "--to", "2024-02"], 2)],
@@ -105,3 +108,48 @@ def test_a_failure_with_json_prints_a_json_error_object(name: str, case: int, st
     plain = runner.invoke(app, [*db, *name.split(), *args])
     assert plain.exit_code == status
     assert "Traceback" not in plain.stderr
+
+
+# --- ingest with nothing to load -----------------------------------------------------------------
+
+
+def test_ingest_of_an_empty_folder_says_nothing_was_loaded_and_creates_no_store(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["--db", str(db), "ingest", str(empty)])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"Error: nothing was loaded from {empty}: no files found there; give the files or folders to "
+                     "load (metforward formats lists what each reader accepts)"]  # fmt: skip
+    assert not db.exists()
+
+
+def test_ingest_of_month_folders_linked_from_outside_says_why_nothing_was_loaded(sample: Path, tmp_path: Path) -> None:
+    """Month folders that are symbolic links out of the tree are skipped: the one line gives the reasons."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    months = sorted(p for p in (sample / "policeuk").iterdir() if p.is_dir())
+    assert months, "the sample has no police.uk month folders"
+    for month in months:
+        (tree / month.name).symlink_to(month.resolve(), target_is_directory=True)
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(app, ["--db", str(db), "ingest", str(tree), "--json"])
+    assert result.exit_code == 1, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "nothing_to_load"
+    assert error["message"].startswith(
+        f"nothing was loaded from {tree}: every entry found was skipped ({tree / months[0].name}: "
+    )
+    assert not db.exists()
+
+
+def test_ingest_with_a_file_not_loaded_gives_the_summary_and_an_error_object(tmp_path: Path) -> None:
+    bad = tmp_path / "2024-01-city-of-london-street.csv"
+    bad.write_text("not,a,known,header\n1,2,3,4\n")
+    result = runner.invoke(app, ["--db", str(tmp_path / "s.duckdb"), "ingest", str(bad), "--json"])
+    assert result.exit_code == 1, result.output
+    out = json.loads(result.stdout)
+    assert out["files"][0]["error"]
+    assert out["error"]["code"] == "files_not_loaded"
+    assert out["error"]["message"].startswith(f"1 of 1 files not loaded: {bad}: ")

@@ -13,6 +13,7 @@ from metforward.analyse.exceptions import exceptions
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
+from metforward.errors import OptionError
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +40,7 @@ def register(app: typer.Typer) -> None:
         try:
             last = parse_month(latest) if latest else None
         except ValueError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise OptionError(str(exc)) from exc
         with reader(ctx) as db:
             report = exceptions(
                 db,

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.targets import TargetsFileError, check_targets, load_targets
+from metforward.analyse.targets import check_targets, load_targets
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 
@@ -29,13 +29,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     ) -> None:
         """Give each target achieved, missed or can't tell, with the observed value, its interval and the margin."""
-        try:
-            targets = load_targets(file)
-        except TargetsFileError as exc:
-            typer.echo(f"Error: {exc.path} is not a valid targets file:", err=True)
-            for problem in exc.problems:
-                typer.echo(f"  - {problem}", err=True)
-            raise typer.Exit(2) from exc
+        targets = load_targets(file)  # or TargetsFileError, listing every problem: exit status 2
         with reader(ctx) as db:
             results = check_targets(db, targets)
         if as_json:
