@@ -120,8 +120,10 @@ def test_ingest_of_an_empty_folder_says_nothing_was_loaded_and_creates_no_store(
     result = runner.invoke(app, ["--db", str(db), "ingest", str(empty)])
     assert result.exit_code == 1, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == [f"Error: nothing was loaded from {empty}: no files found there; give the files or folders to "
-                     "load (metforward formats lists what each reader accepts)"]  # fmt: skip
+    assert lines == [
+        f"Error: nothing was loaded from {empty}: no files found there; give the files or folders to load "
+        "(run 'metforward formats' to list the formats metforward reads and how each is recognised)"
+    ]
     assert not db.exists()
 
 

@@ -219,8 +219,7 @@ def nothing_to_load(paths: Sequence[Path], skipped: Sequence[tuple[str, str]]) -
     else:
         why = "no files found there"
     return NothingToLoadError(
-        f"nothing was loaded from {where}: {why}; give the files or folders to load "
-        "(metforward formats lists what each reader accepts)"
+        f"nothing was loaded from {where}: {why}; give the files or folders to load ({SEE_FORMATS})"
     )
 
 
