@@ -1,7 +1,8 @@
 """The exception tree. Every message says what went wrong, where, and what to do next.
 
 Each class has a ``code``: the short, stable name the command line prints in its JSON error object
-(``{"error": {"code": ..., "message": ...}}``) when a command given ``--json`` fails.
+(``{"error": {"code": ..., "message": ...}}``) when a command given ``--json`` fails, and an
+``exit_status``: 1 for a failure, 2 for a usage error (see :mod:`metforward.cli.safety`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,32 @@ class MetforwardError(Exception):
     """Base class of every error metforward raises on purpose."""
 
     code = "error"
+    exit_status = 1
+
+
+class OptionError(MetforwardError):
+    """The command line cannot be used as given: a malformed value of an option (a month, a period, an
+    area name), a value outside a fixed list, or options that exclude each other, found by the command
+    before it does any work. The command line exits with status 2, as for typer's own usage errors.
+    """
+
+    code = "usage"
+    exit_status = 2
+
+
+class InvalidValueError(MetforwardError, ValueError):
+    """A value (usually from an option) that a calculation cannot use: an unknown scheme or method, a
+    negative cell size, too few permutations. A ``ValueError`` too, for callers that catch those.
+    """
+
+    code = "invalid_value"
+
+
+class Interrupted(MetforwardError):
+    """The user stopped a command (Ctrl-C) where it has more to say than that work was rolled back."""
+
+    code = "interrupted"
+    exit_status = 130
 
 
 class InputFileError(MetforwardError):

@@ -231,4 +231,4 @@ def test_cli_bulletin_and_jem(store: Path, tmp_path: Path) -> None:
     both = runner.invoke(app, ["--db", str(store), "report", "jem", "--borough", "Camden", "--all"])
     assert both.exit_code == 2
     month = runner.invoke(app, ["--db", str(store), "report", "bulletin", "--month", "June", "--out", str(out)])
-    assert month.exit_code == 1 and "June" in month.output
+    assert month.exit_code == 2 and "--month: not a month: 'June'" in month.output  # a usage error

@@ -41,6 +41,8 @@ _LEVEL_KINDS = {
 class CompareError(MetforwardError):
     """A comparison that cannot be made as asked (bad period, unknown area, no data)."""
 
+    code = "compare"
+
 
 @dataclass(frozen=True)
 class Period:

@@ -68,6 +68,8 @@ DESIGN_NOTE = "intervals assume simple random sampling: the survey's weighting a
 class ConfidenceError(MetforwardError):
     """A request the survey data cannot answer (unknown measure, group or area)."""
 
+    code = "confidence"
+
 
 @dataclass(frozen=True)
 class MeasureInfo:
@@ -113,9 +115,9 @@ def find_measure(db: Database, name: str) -> str:
     partial = [n for n in names if wanted in n.lower()]
     if len(partial) == 1:
         return partial[0]
-    shown = "\n  ".join(partial or names)
+    shown = "; ".join(partial or names)
     why = "matches several measures" if partial else "is not a survey measure in the store"
-    raise ConfidenceError(f"{name!r} {why}; choose one of:\n  {shown}")
+    raise ConfidenceError(f"{name!r} {why}; choose one of: {shown}")
 
 
 def assumed_n(level: str, period_kind: str) -> tuple[float, str]:

@@ -48,6 +48,8 @@ from metforward.store.places import Place
 class MapError(MetforwardError):
     """A map statistic that cannot be made as asked."""
 
+    code = "map"
+
 
 def _forces(db: Database, place: Place, force: str | None) -> list[str]:
     if force:

@@ -66,6 +66,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 from metforward.analyse.poisson import CANT_TELL, bh_qvalues, compare_poisson, verdicts
+from metforward.errors import InvalidValueError
 
 Floats = NDArray[np.float64]
 Method = Literal["quasi", "poisson"]
@@ -242,7 +243,7 @@ def compare_quasi(
     no crimes in either period get a NaN ratio and p value 1, as in the Poisson comparison.
     """
     if not 0 < confidence < 1:
-        raise ValueError("confidence must lie strictly between 0 and 1")
+        raise InvalidValueError("confidence must lie strictly between 0 and 1")
     b, a, tb, ta, phi, dof = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (before, after, exposure_before, exposure_after, dispersion, df))
     )
@@ -374,7 +375,7 @@ def judge(
     q values; nor does a row with too few months for a dispersion.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
+        raise InvalidValueError(f"unknown method {method!r} (expected one of {', '.join(METHODS)})")
     b = np.asarray(before, dtype=np.float64).ravel()
     a = np.asarray(after, dtype=np.float64).ravel()
     tb, ta = (

@@ -45,6 +45,8 @@ from functools import lru_cache
 from importlib import resources
 from types import MappingProxyType
 
+from metforward.errors import InvalidValueError
+
 #: The weighting schemes shipped.
 SCHEMES: tuple[str, ...] = ("ons-css",)
 #: The category taxonomies weighted.
@@ -115,9 +117,9 @@ def load_weights(scheme: str, taxonomy: str) -> dict[str, Weight]:
     Reads the packaged CSV and nothing else. Raises ``ValueError`` for an unknown scheme or taxonomy.
     """
     if scheme not in SCHEMES:
-        raise ValueError(f"unknown harm scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
+        raise InvalidValueError(f"unknown harm scheme {scheme!r}: use one of {', '.join(SCHEMES)}")
     if taxonomy not in TAXONOMIES:
-        raise ValueError(f"unknown category taxonomy {taxonomy!r}: use one of {', '.join(TAXONOMIES)}")
+        raise InvalidValueError(f"unknown category taxonomy {taxonomy!r}: use one of {', '.join(TAXONOMIES)}")
     return {w.category: w for w in _all_weights() if w.scheme == scheme and w.taxonomy == taxonomy}
 
 

@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse, special
 
 from metforward.analyse.poisson import bh_qvalues
+from metforward.errors import InvalidValueError
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]
@@ -131,7 +132,7 @@ def grid_over(
     the points. Origins are multiples of the cell size, so grids of one size line up across areas.
     """
     if not cell_size > 0 or not math.isfinite(cell_size):
-        raise ValueError(f"the cell size must be a positive number of metres, not {cell_size!r}")
+        raise InvalidValueError(f"the cell size must be a positive number of metres, not {cell_size!r}")
     px = np.asarray([] if x is None else x, dtype=np.float64)
     py = np.asarray([] if y is None else y, dtype=np.float64)
     bounds = []
@@ -140,7 +141,7 @@ def grid_over(
     if px.size:
         bounds.append((px.min(), py.min(), px.max(), py.max()))
     if not bounds:
-        raise ValueError("a grid needs a study area or at least one point")
+        raise InvalidValueError("a grid needs a study area or at least one point")
     minx, miny = min(b[0] for b in bounds), min(b[1] for b in bounds)
     maxx, maxy = max(b[2] for b in bounds), max(b[3] for b in bounds)
     x0, y0 = math.floor(minx / cell_size) * cell_size, math.floor(miny / cell_size) * cell_size
@@ -168,7 +169,7 @@ def band_weights(grid: Grid, band: float | None = None) -> sparse.csr_array:
     size = grid.cell_size
     reach = size * math.sqrt(2) if band is None else float(band)
     if not reach >= 0:
-        raise ValueError(f"the distance band must be 0 or more metres, not {band!r}")
+        raise InvalidValueError(f"the distance band must be 0 or more metres, not {band!r}")
     k = int(math.floor(reach / size + 1e-9))
     dc, dr = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
     close = np.hypot(dc, dr) * size <= reach + 1e-6 * size
@@ -223,7 +224,7 @@ def getis_ord_star(y: ArrayLike, w: sparse.csr_array, *, permutations: int = 0, 
     if w.shape != (n, n):
         raise ValueError(f"the weights are {w.shape[0]} x {w.shape[1]} but there are {n} units")
     if n < 2:
-        raise ValueError("Gi* needs at least two units")
+        raise InvalidValueError("Gi* needs at least two units")
     total = values.sum()
     lag = w @ values
     cardinality = w @ np.ones(n)  # row sums (W_i), faster than .sum(axis=1) on a sparse array
@@ -324,7 +325,7 @@ def classify(
 ) -> HotSpots:
     """Gi* on ``counts``, Benjamini-Hochberg q values across all units, and hot / cold / none at ``alpha``."""
     if not 0 < alpha < 1:
-        raise ValueError("alpha must lie between 0 and 1")
+        raise InvalidValueError("alpha must lie between 0 and 1")
     values = np.asarray(counts, dtype=np.float64)
     gi = getis_ord_star(values, w, permutations=permutations, seed=seed)
     p = gi.p_sim if gi.p_sim is not None else gi.p_value

@@ -36,6 +36,8 @@ _AREA_NAMES = {"metropolitan": "the Met", "city-of-london": "City of London Poli
 class IndicatorError(MetforwardError):
     """An indicator that is not in the store, or a bad request about one."""
 
+    code = "indicator"
+
 
 def area_name(code: str) -> str:
     """A readable name for a stored area code."""

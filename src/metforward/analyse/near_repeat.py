@@ -80,6 +80,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import signal, spatial, stats
 
+from metforward.errors import InvalidValueError
+
 TimeUnit = Literal["day", "month"]
 
 _TIME_UNITS: tuple[str, ...] = ("day", "month")
@@ -186,7 +188,7 @@ class KnoxResult:
             The matching cells, in the format of :meth:`cells`.
         """
         if not 0.0 < alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+            raise InvalidValueError(f"alpha must be in (0, 1), got {alpha}")
         return [
             cell
             for cell, q, r in zip(self.cells(), self.q_value.ravel(), self.ratio.ravel(), strict=True)
@@ -358,7 +360,7 @@ def _validate(
     if len(set(lengths.values())) != 1:
         raise ValueError(f"x, y and t must have equal lengths, got {lengths}")
     if lengths["x"] < 2:
-        raise ValueError(f"at least 2 events are needed, got {lengths['x']}")
+        raise InvalidValueError(f"at least 2 events are needed, got {lengths['x']}")
     t_float = arrays["t"]
     if not np.array_equal(t_float, np.round(t_float)):
         raise ValueError("t must hold integer time units (day numbers, or month indices at month resolution)")
@@ -368,14 +370,14 @@ def _validate(
         and math.isfinite(space_bandwidth)
         and space_bandwidth > 0
     ):
-        raise ValueError(f"space_bandwidth must be a positive number of metres, got {space_bandwidth!r}")
+        raise InvalidValueError(f"space_bandwidth must be a positive number of metres, got {space_bandwidth!r}")
     for name, value in (("space_bands", space_bands), ("time_bandwidth", time_bandwidth), ("time_bands", time_bands)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise InvalidValueError(f"{name} must be a positive integer, got {value!r}")
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer) or permutations < 1:
-        raise ValueError(f"permutations must be an integer >= 1, got {permutations!r}")
+        raise InvalidValueError(f"permutations must be an integer >= 1, got {permutations!r}")
     if time_unit not in _TIME_UNITS:
-        raise ValueError(f"time_unit must be one of {_TIME_UNITS}, got {time_unit!r}")
+        raise InvalidValueError(f"time_unit must be one of {_TIME_UNITS}, got {time_unit!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer or None, got {workers!r}")
     return arrays["x"], arrays["y"], t_float.astype(np.int64)

@@ -60,6 +60,8 @@ _FINAL = tuple(sorted(t for t, c in OUTCOME_CLASS.items() if c not in ("under_in
 class OutcomesError(MetforwardError):
     """An outcomes question that cannot be answered as asked."""
 
+    code = "outcomes"
+
 
 @dataclass(frozen=True)
 class OutcomeRow:

@@ -31,6 +31,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from metforward.errors import InvalidValueError
+
 UP, DOWN, CANT_TELL = "up", "down", "can't tell"
 #: The three verdicts :func:`verdicts` can return.
 VERDICTS: tuple[str, str, str] = (UP, DOWN, CANT_TELL)
@@ -192,7 +194,7 @@ def clopper_pearson(k: ArrayLike, n: ArrayLike, *, confidence: float = 0.95) -> 
     Clopper, C. J. and Pearson, E. S. (1934). Biometrika 26:404-413.
     """
     if not 0 < confidence < 1:
-        raise ValueError("confidence must lie strictly between 0 and 1")
+        raise InvalidValueError("confidence must lie strictly between 0 and 1")
     k_a, n_a = np.broadcast_arrays(_integers(k, "k"), _integers(n, "n"))
     if np.any(k_a > n_a):
         raise ValueError("k must not exceed n")
@@ -247,7 +249,7 @@ def compare_poisson(
     Clopper and Pearson (1934).
     """
     if not 0 < confidence < 1:
-        raise ValueError("confidence must lie strictly between 0 and 1")
+        raise InvalidValueError("confidence must lie strictly between 0 and 1")
     b, a, tb, ta = np.broadcast_arrays(
         _integers(before, "counts"),
         _integers(after, "counts"),

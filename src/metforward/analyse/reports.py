@@ -55,6 +55,8 @@ HOT_STREETS_SHOWN = 10
 class ReportError(MetforwardError):
     """A report that cannot be made as asked (unknown borough, bad year)."""
 
+    code = "report"
+
 
 @dataclass(frozen=True)
 class ReportYear:

@@ -38,6 +38,8 @@ from metforward.store.places import Place, resolve_place
 class SearchError(MetforwardError):
     """A stop-and-search question that cannot be answered as asked (bad option, no data, no denominator)."""
 
+    code = "searches"
+
 
 #: The five Census 2021 high-level ethnic groups, in the order they are shown.
 CENSUS_GROUPS: tuple[str, ...] = ("Asian", "Black", "Mixed", "White", "Other")

@@ -50,6 +50,8 @@ PROFILE_KIND = "datastore-borough"
 class SimilarError(MetforwardError):
     """Most similar boroughs cannot be found as asked (no data loaded, unknown borough)."""
 
+    code = "similar"
+
 
 @dataclass(frozen=True)
 class BoroughProfile:

@@ -50,8 +50,11 @@ _ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 class TargetsFileError(MetforwardError):
     """The targets file is not valid; ``problems`` lists every fault found, each with its place."""
 
+    code = "targets_file"
+    exit_status = 2  # the file named on the command line cannot be used: a usage error (docs/targets.md)
+
     def __init__(self, path: str, problems: list[str]) -> None:
-        super().__init__(f"{path}: " + "; ".join(problems))
+        super().__init__(f"{path} is not a valid targets file: " + "; ".join(problems))
         self.path = path
         self.problems = problems
 

@@ -56,9 +56,7 @@ def main_callback(
             help="Seconds to wait while another metforward process holds the store (0: stop at once).",
         ),
     ] = DEFAULT_WAIT,
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the Python traceback when a command fails.")
-    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the Python traceback when a command fails.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv for debug).")] = 0,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")

@@ -16,6 +16,7 @@ from metforward.analyse.compare import CompareError, CompareSpec, CompareTable, 
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
+from metforward.errors import OptionError
 
 COLUMNS = (
     "area_code",
@@ -146,7 +147,7 @@ def build_spec(
     alpha: float,
     method: str = "quasi",
 ) -> CompareSpec:
-    """The comparison the shared options ask for; exits with status 2 and a message when they are wrong."""
+    """The comparison the shared options ask for; :class:`OptionError` (exit status 2) when they are wrong."""
     try:
         if around:
             first, second = Period.around(around, window)
@@ -167,8 +168,7 @@ def build_spec(
             method=method,
         )
     except (CompareError, ValueError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise OptionError(str(exc)) from exc
 
 
 def write_rows(rows: list[dict[str, object]], columns: tuple[str, ...], *, as_csv: bool) -> None:
@@ -219,12 +219,8 @@ def register(app: typer.Typer) -> None:
             alpha=alpha,
             method=method,
         )
-        try:
-            with reader(ctx) as db:
-                table = compare(db, spec)
-        except CompareError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with reader(ctx) as db:
+            table = compare(db, spec)
         if as_json or as_csv:
             write_rows([r.as_dict() for r in table.rows], COLUMNS, as_csv=as_csv)
         else:

@@ -25,6 +25,7 @@ from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.areas import borough_code
 from metforward.domain.periods import period_end
+from metforward.errors import OptionError
 from metforward.store.database import Database
 
 GAP_NOTE = (
@@ -40,8 +41,7 @@ def _area(text: str | None) -> str | None:
         return "London"
     code = borough_code(text)
     if code is None:
-        typer.echo(f"Error: --area {text!r} is not London or a London borough (name or GSS code)", err=True)
-        raise typer.Exit(2)
+        raise OptionError(f"--area {text!r} is not London or a London borough (name or GSS code)")
     return code
 
 
@@ -52,8 +52,7 @@ def _end(text: str | None, option: str) -> dt.date | None:
     try:
         return period_end(text)
     except ValueError:
-        typer.echo(f"Error: {option} must be YYYY-MM or YYYY-MM-DD, not {text!r}", err=True)
-        raise typer.Exit(2) from None
+        raise OptionError(f"{option} must be YYYY-MM or YYYY-MM-DD, not {text!r}") from None
 
 
 def _pct(value: float) -> str:
@@ -140,24 +139,13 @@ def register(app: typer.Typer) -> None:
                 )
                 _list_measures(found, as_json, why=note)
                 return
-            try:
-                name = find_measure(db, measure)
-            except ConfidenceError as exc:
-                if not found:
-                    typer.echo(f"Error: {exc}", err=True)
-                    raise typer.Exit(1) from exc
-                _list_measures(found, as_json, why=str(exc).split(";")[0])
-                raise typer.Exit(1) from exc
-            try:
-                if gap is not None:
-                    _gaps(db, name, gap, code, n, confidence, as_json)
-                elif change:
-                    _changes(db, name, code, end, confidence, as_json)
-                else:
-                    _figures(db, name, code, start, end, n, confidence, as_json)
-            except ConfidenceError as exc:
-                typer.echo(f"Error: {exc}", err=True)
-                raise typer.Exit(1) from exc
+            name = find_measure(db, measure)  # or ConfidenceError, naming the measures to choose from
+            if gap is not None:
+                _gaps(db, name, gap, code, n, confidence, as_json)
+            elif change:
+                _changes(db, name, code, end, confidence, as_json)
+            else:
+                _figures(db, name, code, start, end, n, confidence, as_json)
 
 
 def _figures(

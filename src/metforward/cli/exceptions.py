@@ -14,6 +14,7 @@ from metforward.analyse.exceptions import MIN_CHANGE, exceptions
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
+from metforward.errors import OptionError
 
 
 def register(app: typer.Typer) -> None:
@@ -50,15 +51,12 @@ def register(app: typer.Typer) -> None:
         try:
             last = parse_month(latest) if latest else None
         except ValueError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise OptionError(str(exc)) from exc
         if method not in METHODS or not 0 <= min_change < 1000:
-            typer.echo(
-                f"Error: --method is one of {', '.join(METHODS)} and --min-change a percentage from 0 "
-                f"(got {method!r}, {min_change:g})",
-                err=True,
+            raise OptionError(
+                f"--method is one of {', '.join(METHODS)} and --min-change a percentage from 0 "
+                f"(got {method!r}, {min_change:g})"
             )
-            raise typer.Exit(2)
         with reader(ctx) as db:
             report = exceptions(
                 db,

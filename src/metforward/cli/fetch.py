@@ -24,7 +24,7 @@ from rich.text import Text
 from metforward.cli.ingest import MaxFileMb, MaxRows, limits, print_summary
 from metforward.cli.safety import writer
 from metforward.domain.periods import parse_month
-from metforward.errors import FetchError, StoreError
+from metforward.errors import Interrupted
 from metforward.ingest.fetch import DEFAULT_BASE_URL, DEFAULT_CACHE, KINDS, FetchSummary, fetch
 from metforward.ingest.pipeline import FileResult
 from metforward.ingest.readers import ReadOptions
@@ -141,17 +141,10 @@ def register(app: typer.Typer) -> None:
                     _Bars(progress),
                     options=ReadOptions(limits=limits(max_file_mb, max_rows)),
                 )
-        except (FetchError, StoreError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
-        except OSError as exc:
-            typer.echo(f"Error: {exc.filename or cache}: {exc.strerror or exc}", err=True)
-            raise typer.Exit(1) from exc
         except KeyboardInterrupt as exc:
-            typer.echo(
-                f"Interrupted: run the same command again to resume (partial downloads are in {cache}).", err=True
-            )
-            raise typer.Exit(130) from exc
+            raise Interrupted(
+                f"interrupted: run the same command again to resume (partial downloads are in {cache})"
+            ) from exc
 
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))

@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.compare import CompareError
 from metforward.analyse.harm import SCHEMES
 from metforward.analyse.harm_change import COLUMNS, HarmTable, compare_harm
 from metforward.cli.compare import (
@@ -123,12 +122,8 @@ def register(app: typer.Typer) -> None:
             alpha=alpha,
             method=method,
         )
-        try:
-            with reader(ctx) as db:
-                table = compare_harm(db, spec, scheme=scheme)
-        except (CompareError, ValueError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with reader(ctx) as db:
+            table = compare_harm(db, spec, scheme=scheme)
         if as_json or as_csv:
             write_rows([r.as_dict() for r in table.rows], COLUMNS, as_csv=as_csv)
         else:

@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.indicators import IndicatorError, area_name, find_indicator, list_indicators, series
+from metforward.analyse.indicators import area_name, find_indicator, list_indicators, series
 from metforward.cli.safety import reader, writer
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
-from metforward.errors import MetforwardError
+from metforward.errors import OptionError
 from metforward.ingest.readers.indicators import IndicatorOptions, area_code, load_indicator_file
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON instead of a table.")]
@@ -31,8 +31,7 @@ def _month(text: str | None, option: str) -> dt.date | None:
     try:
         return parse_month(text)
     except ValueError as exc:
-        typer.echo(f"Error: {option}: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise OptionError(f"{option}: {exc}") from exc
 
 
 def _fmt(value: float | None) -> str:
@@ -73,14 +72,10 @@ def register(app: typer.Typer) -> None:
             unit=unit,
             area=area,
         )
-        try:
-            with writer(ctx) as db:
-                load_id, load = load_indicator_file(db, file, options)
-                names = sorted({str(n) for n in load.batches[0].rows.column("name").to_pylist()})
-                rejects = load.rejects.to_pylist()
-        except MetforwardError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with writer(ctx) as db:
+            load_id, load = load_indicator_file(db, file, options)
+            names = sorted({str(n) for n in load.batches[0].rows.column("name").to_pylist()})
+            rejects = load.rejects.to_pylist()
         summary = {
             "file": str(file),
             "load_id": load_id,
@@ -138,13 +133,9 @@ def register(app: typer.Typer) -> None:
         """One indicator's series: months with data, months missing, and the change over 12 months."""
         start, end = _month(first, "--from"), _month(last, "--to")
         code = None if area is None else (area_code(area) or area)
-        try:
-            with reader(ctx) as db:
-                info = find_indicator(db, name, code)
-                result = series(db, info, start, end)
-        except IndicatorError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+        with reader(ctx) as db:
+            info = find_indicator(db, name, code)
+            result = series(db, info, start, end)
         if as_json:
             typer.echo(json.dumps({**result.as_dict(), "attribution": ATTRIBUTION}, indent=2))
             return

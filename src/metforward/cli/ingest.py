@@ -14,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metforward.cli.safety import writer
-from metforward.ingest.pipeline import IngestSummary, after_ingest, collect, ingest_file
+from metforward.ingest.pipeline import FileResult, IngestSummary, after_ingest, collect, ingest_file, nothing_to_load
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import (
     DEFAULT_MAX_FILE_MB,
     DEFAULT_MAX_ROWS,
     MAX_FILE_MB_ENV,
     MAX_ROWS_ENV,
+    InputFile,
     Limits,
 )
 from metforward.store.database import Database
@@ -54,9 +55,18 @@ def limits(max_file_mb: int | None, max_rows: int | None) -> Limits:
     return Limits.from_env(max_file_mb, max_rows)
 
 
-def run_ingest(db: Database, paths: list[Path], options: ReadOptions, *, show_progress: bool) -> IngestSummary:
-    """Ingest with a Rich progress bar on standard error (quiet when ``show_progress`` is false)."""
-    inputs, skipped, missing = collect(paths)
+Found = tuple[list[InputFile], list[tuple[str, str]], list[FileResult]]
+
+
+def run_ingest(
+    db: Database, paths: list[Path], options: ReadOptions, *, show_progress: bool, found: Found | None = None
+) -> IngestSummary:
+    """Ingest with a Rich progress bar on standard error (quiet when ``show_progress`` is false).
+
+    ``found`` is what :func:`~metforward.ingest.pipeline.collect` found in ``paths``, when the caller
+    has already looked.
+    """
+    inputs, skipped, missing = found or collect(paths)
     summary = IngestSummary(files=list(missing), skipped=skipped)
     console = Console(stderr=True)
     with Progress(
@@ -141,7 +151,7 @@ def register(app: typer.Typer) -> None:
         Each file is one transaction: it is loaded whole or not at all. Every row is loaded or
         recorded in the rejects table with file, line, field and reason. Loading a police.uk
         (kind, force, month) again replaces the earlier load. Exit code 0 when every file
-        loaded, 1 when any file could not be loaded.
+        loaded, 1 when any file could not be loaded or nothing at all was found to load.
 
         Each file is read whole into memory, so each has limits: its size uncompressed (checked
         while decompressing, so a zip or gzip bomb stops early) and its rows. A file over a limit
@@ -149,10 +159,13 @@ def register(app: typer.Typer) -> None:
         Only regular files are read (a named pipe or device is refused). Symbolic links in a
         folder are followed while they stay inside it; others are skipped and listed.
         """
+        found = collect(paths)
+        inputs, skipped, missing = found
+        if not inputs and not missing:  # before the store is opened: nothing is created or changed
+            raise nothing_to_load(paths, skipped)
+        options = ReadOptions(force=force, limits=limits(max_file_mb, max_rows))
         with writer(ctx) as db:
-            summary = run_ingest(
-                db, paths, ReadOptions(force=force, limits=limits(max_file_mb, max_rows)), show_progress=not as_json
-            )
+            summary = run_ingest(db, paths, options, show_progress=not as_json, found=found)
         if as_json:
             typer.echo(json.dumps(summary.as_dict(), indent=2))
         else:

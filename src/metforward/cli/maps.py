@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,7 @@ from metforward.cli.compare import num, pval
 from metforward.cli.safety import open_for_reading
 from metforward.cli.status import wide_console
 from metforward.domain.periods import parse_month
-from metforward.errors import MetforwardError
+from metforward.errors import OptionError
 from metforward.present import maps
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
@@ -37,23 +38,23 @@ def _open(ctx: typer.Context, area: str) -> tuple[Database, Place]:
     db = open_for_reading(ctx)
     try:
         return db, resolve_place(db, area)
-    except MetforwardError as exc:
+    except BaseException:
         db.close()
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise
 
 
 def _period(text: str) -> Period:
     try:
         return Period.parse(text)
     except CompareError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise OptionError(str(exc)) from exc
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"Error: {exc}", err=True)
-    return typer.Exit(1)
+def _month(text: str | None, option: str) -> dt.date | None:
+    try:
+        return None if text is None else parse_month(text)
+    except ValueError as exc:
+        raise OptionError(f"{option}: {exc}") from exc
 
 
 def _write(layer: dict[str, Any], path: Path) -> None:
@@ -91,8 +92,6 @@ def register(app: typer.Typer) -> None:
             result = crime_map.hot_streets(
                 db, place, spell, categories=category, rank_by=rank_by, force=force, method=method
             )
-        except (MetforwardError, ValueError) as exc:
-            raise _fail(exc) from exc
         finally:
             db.close()
         if geojson:
@@ -182,16 +181,15 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Repeat locations: snap points with crime in at least k of the last n months."""
+        last = _month(end, "--end")
         db, place = _open(ctx, area)
         try:
-            last = parse_month(end) if end else crime_map.latest_month(db, place, categories=category, force=force)
+            last = last or crime_map.latest_month(db, place, categories=category, force=force)
             if last is None:
                 raise crime_map.MapError("no police.uk street data is loaded")
             found, cov = crime_map.repeat_locations(
                 db, place, end=last, months=months, min_months=min_months, categories=category, force=force
             )
-        except (MetforwardError, ValueError) as exc:
-            raise _fail(exc) from exc
         finally:
             db.close()
         if as_json:
@@ -246,8 +244,6 @@ def register(app: typer.Typer) -> None:
                 alpha=alpha,
                 force=force,
             )
-        except (MetforwardError, ValueError) as exc:
-            raise _fail(exc) from exc
         finally:
             db.close()
         if geojson:
@@ -322,8 +318,6 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 raise crime_map.MapError(f"layers are lsoa, ward, hotspots or streets, not {layer!r}")
-        except (MetforwardError, ValueError) as exc:
-            raise _fail(exc) from exc
         finally:
             db.close()
         _write(data, out)
@@ -369,8 +363,6 @@ def register_near_repeat(app: typer.Typer) -> None:
                 seed=seed,
                 time_unit="month",
             )
-        except (MetforwardError, ValueError) as exc:
-            raise _fail(exc) from exc
         finally:
             db.close()
         caveat = (

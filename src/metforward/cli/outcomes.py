@@ -23,7 +23,7 @@ from metforward.cli.compare import num, write_rows
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.outcomes import SANCTION_CLASSES
-from metforward.errors import MetforwardError
+from metforward.errors import OptionError
 
 _SHORT = {
     "charge_summons": "charge",
@@ -69,34 +69,26 @@ def register(app: typer.Typer) -> None:
         try:
             spell = Period.parse(period)
         except CompareError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise OptionError(str(exc)) from exc
         if source not in ("police-uk", "dashboard"):
-            typer.echo("Error: --source must be police-uk or dashboard", err=True)
-            raise typer.Exit(2)
+            raise OptionError("--source must be police-uk or dashboard")
+        if source == "dashboard" and not crime_type:
+            raise OptionError("--source dashboard needs --crime-type (e.g. 'Knife Crime')")
         with reader(ctx) as db:
-            try:
-                place = area_of(db, area)
-                if source == "dashboard":
-                    if not crime_type:
-                        typer.echo("Error: --source dashboard needs --crime-type (e.g. 'Knife Crime')", err=True)
-                        raise typer.Exit(2)
-                    if place is not None and place.level != "borough":
-                        typer.echo("Error: the dashboard is read at borough level: give London or a borough", err=True)
-                        raise typer.Exit(2)
-                    dash = dashboard_rates(
-                        db,
-                        None if place is None else place.code,
-                        spell,
-                        crime_type=crime_type,
-                        crime_subtype=crime_subtype,
-                        by=by or (),
-                    )
-                else:
-                    result = sanction_rates(db, place, spell, by=by or (), categories=category, force=force)
-            except MetforwardError as exc:
-                typer.echo(f"Error: {exc}", err=True)
-                raise typer.Exit(1) from exc
+            place = area_of(db, area)
+            if source == "dashboard":
+                if place is not None and place.level != "borough":
+                    raise OptionError("the dashboard is read at borough level: give London or a borough")
+                dash = dashboard_rates(
+                    db,
+                    None if place is None else place.code,
+                    spell,
+                    crime_type=crime_type or "",  # checked above: given with --source dashboard
+                    crime_subtype=crime_subtype,
+                    by=by or (),
+                )
+            else:
+                result = sanction_rates(db, place, spell, by=by or (), categories=category, force=force)
         if source == "dashboard":
             _show_dashboard(dash, as_json=as_json, as_csv=as_csv)
         else:

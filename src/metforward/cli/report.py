@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +17,11 @@ from metforward.analyse.reports import (
     resolve_borough,
     summary_data,
 )
-from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, load_targets
+from metforward.analyse.targets import TargetResult, TargetsFile, load_targets
 from metforward.cli.safety import reader
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import parse_month
-from metforward.errors import MetforwardError
+from metforward.errors import OptionError
 from metforward.present.report import load_content, render_bulletin, render_jem, render_summary, write_pdf
 from metforward.store.database import Database
 
@@ -49,9 +50,9 @@ def write(html: str, out: Path) -> None:
         out.write_text(html, encoding="utf-8")
 
 
-def bulletin_html(db: Database, month: str, alpha: float = 0.05) -> str:
-    """The London bulletin for ``month`` (YYYY-MM) as HTML."""
-    data, loads, inputs = bulletin_report(db, parse_month(month), alpha=alpha)
+def bulletin_html(db: Database, month: str | dt.date, alpha: float = 0.05) -> str:
+    """The London bulletin for ``month`` (YYYY-MM, or the month's first day) as HTML."""
+    data, loads, inputs = bulletin_report(db, parse_month(month) if isinstance(month, str) else month, alpha=alpha)
     return render_bulletin(data, loads, inputs=inputs)
 
 
@@ -63,8 +64,7 @@ def jem_html(db: Database, borough: str, months: int = 12, k: int = 5) -> str:
 
 def _out_ok(out: Path | None) -> Path:
     if out is None or out.suffix.lower() not in (".pdf", ".html", ".htm"):
-        typer.echo("Error: give --out FILE.pdf or FILE.html", err=True)
-        raise typer.Exit(2)
+        raise OptionError("give --out FILE.pdf or FILE.html")
     return out
 
 
@@ -89,13 +89,7 @@ def register(app: typer.Typer) -> None:
         content: Annotated[Path, typer.Option(help="Folder of borough content files.")] = DEFAULT_CONTENT,
     ) -> None:
         """The Local Policing Summary: targets, crime against last year, hot spots, outcomes, searches, confidence."""
-        try:
-            targets_file = load_targets(targets) if targets else None
-        except TargetsFileError as exc:
-            typer.echo(f"Error: {exc.path} is not a valid targets file:", err=True)
-            for problem in exc.problems:
-                typer.echo(f"  - {problem}", err=True)
-            raise typer.Exit(2) from exc
+        targets_file = load_targets(targets) if targets else None  # or TargetsFileError: exit status 2
         name = targets.name if targets else None
         london: dict[str, TargetResult] = {}  # London-wide targets are checked once for all boroughs
 
@@ -114,11 +108,11 @@ def register(app: typer.Typer) -> None:
         """The London bulletin: results so far (FY to date vs a year earlier), exceptions, notable borough changes."""
         out = _out_ok(out)
         try:
-            with reader(ctx) as db:
-                write(bulletin_html(db, month, alpha), out)
-        except (MetforwardError, ValueError) as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+            first = parse_month(month)
+        except ValueError as exc:
+            raise OptionError(f"--month: {exc}") from exc
+        with reader(ctx) as db:
+            write(bulletin_html(db, first, alpha), out)
         typer.echo(f"wrote {out}")
 
     @group.command("jem")
@@ -153,29 +147,24 @@ def _one_or_all(
 ) -> None:
     """``--borough X --out FILE`` or ``--all --out-dir DIR [--format]``: check the options, then ``make`` each report."""
     if all_boroughs == (borough is not None):
-        typer.echo("Error: give --borough NAME with --out FILE, or --all with --out-dir DIR", err=True)
-        raise typer.Exit(2)
+        raise OptionError("give --borough NAME with --out FILE, or --all with --out-dir DIR")
     if fmt not in ("pdf", "html"):
-        typer.echo("Error: --format must be pdf or html", err=True)
-        raise typer.Exit(2)
-    try:
-        with reader(ctx) as db:
-            if borough is not None:
-                out = _out_ok(out)
-                resolve_borough(borough)
-                make(db, borough, out)
-                typer.echo(f"wrote {out}")
-                return
-            if out_dir is None:
-                typer.echo("Error: --all needs --out-dir DIR", err=True)
-                raise typer.Exit(2)
-            codes = sorted(LONDON_BOROUGHS)
-            with Progress() as progress:
-                task = progress.add_task(label, total=len(codes))
-                for code in codes:
-                    make(db, code, out_dir / f"{prefix}-{slug(LONDON_BOROUGHS[code])}.{fmt}")
-                    progress.advance(task)
-            typer.echo(f"wrote {len(codes)} {label} to {out_dir}")
-    except (MetforwardError, FileNotFoundError, ValueError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise OptionError("--format must be pdf or html")
+    if borough is not None:
+        out = _out_ok(out)
+    elif out_dir is None:
+        raise OptionError("--all needs --out-dir DIR")
+    with reader(ctx) as db:
+        if borough is not None and out is not None:
+            resolve_borough(borough)
+            make(db, borough, out)
+            typer.echo(f"wrote {out}")
+            return
+        assert out_dir is not None
+        codes = sorted(LONDON_BOROUGHS)
+        with Progress() as progress:
+            task = progress.add_task(label, total=len(codes))
+            for code in codes:
+                make(db, code, out_dir / f"{prefix}-{slug(LONDON_BOROUGHS[code])}.{fmt}")
+                progress.advance(task)
+        typer.echo(f"wrote {len(codes)} {label} to {out_dir}")

@@ -7,6 +7,21 @@
   (or ``{"error": {"code", "message"}}`` on standard output when the command was given ``--json``)
   and an exit code: 1 for a failure, 2 for a usage error, 130 when interrupted (Ctrl-C).
   ``metforward --debug`` shows the Python traceback as well.
+
+Commands do not catch their own failures: they raise, and :class:`SafeGroup` reports. An expected
+failure is a :class:`~metforward.errors.MetforwardError` (its ``code`` names it in JSON, its
+``exit_status`` is the exit code) or an ``OSError``; anything else is a bug, reported in one line
+as ``internal`` with a pointer to ``--debug``. Usage errors (exit 2) are of two kinds:
+
+* typer's own (an unknown option, a missing argument, a value of the wrong type, a
+  ``typer.BadParameter`` raised by a command): typer prints them with the usage text, as usual;
+  with ``--json`` they print the JSON object with code ``usage`` instead;
+* a command's own checks of its options, made before it opens the store (a malformed month or
+  period, a value outside a fixed list, options that exclude each other): it raises
+  :class:`~metforward.errors.OptionError`, printed as one ``Error:`` line like any other failure.
+
+Whatever is found while doing the work (an area or measure not in the store, an unknown scheme
+given to a calculation, a file that cannot be read) is a failure: exit 1.
 """
 
 from __future__ import annotations
@@ -20,6 +35,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
+from typer._click.exceptions import ClickException  # typer vendors click: its usage errors are these
 from typer.core import TyperGroup
 
 from metforward.errors import MetforwardError
@@ -104,7 +120,14 @@ class SafeGroup(TyperGroup):
         as_json = "--json" in args
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, typer.TyperException):  # exits and usage errors: typer reports them
+        except (typer.Exit, typer.Abort):
+            raise
+        except ClickException as exc:  # typer's usage errors: typer prints them with the usage text
+            if not as_json:
+                raise
+            _debug(ctx)
+            raise _fail("usage", _one_line(exc.format_message()), as_json=True, status=exc.exit_code) from exc
+        except typer.TyperException:
             raise
         except (KeyboardInterrupt, RuntimeError) as exc:
             if isinstance(exc, RuntimeError) and str(exc) != "Query interrupted":  # DuckDB's word for Ctrl-C
@@ -123,14 +146,16 @@ class SafeGroup(TyperGroup):
             return self._failed(ctx, exc, as_json)
 
     def _failed(self, ctx: ClickContext, exc: Exception, as_json: bool) -> Any:
-        """Report ``exc`` in one line (or as JSON) and exit 1; with ``--debug``, its traceback first."""
+        """Report ``exc`` in one line (or as JSON) and exit 1 (or its ``exit_status``); with ``--debug``, its
+        traceback first."""
         _debug(ctx)
         described = describe(exc) or (
             "internal",
             f"unexpected {type(exc).__name__}: {_one_line(str(exc))} (a bug: run again with metforward --debug "
             "for the traceback and report it)",
         )
-        raise _fail(*described, as_json=as_json, status=1) from exc
+        status = exc.exit_status if isinstance(exc, MetforwardError) else 1
+        raise _fail(*described, as_json=as_json, status=status) from exc
 
 
 def _debug(ctx: ClickContext) -> None:

@@ -25,6 +25,7 @@ from metforward.cli.compare import num, pval, write_rows
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
+from metforward.errors import OptionError
 
 
 def _context(console: Console, sel: Selection, cov: Coverage, notes: list[str]) -> None:
@@ -94,28 +95,23 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Stop and search by month, area, ethnicity, object, outcome...; rates; disproportionality."""
         if rates and dispro:
-            typer.echo("Error: give --rates or --disproportionality, not both", err=True)
-            raise typer.Exit(2)
-        try:
-            with reader(ctx) as db:
-                sel = selection(db, area=area, first=first, last=last, force=force)
-                cov = coverage(db, sel)
-                notes: list[str] = []
-                extra: dict[str, object] = {}
-                if dispro:
-                    if by:
-                        raise SearchError("--disproportionality is by ethnic group: leave out --by")
-                    result = disproportionality(db, sel, field=ethnicity, confidence=confidence)
-                    rows = result.rows
-                    notes = [f"denominator: {result.denominator}", *result.notes]
-                    extra = result.as_dict()
-                elif rates:
-                    rows, notes = search_rates(db, sel, by or [], confidence=confidence)
-                else:
-                    rows = search_counts(db, sel, by or [])
-        except SearchError as exc:
-            typer.echo(f"Error: {exc}", err=True)
-            raise typer.Exit(1) from exc
+            raise OptionError("give --rates or --disproportionality, not both")
+        with reader(ctx) as db:
+            sel = selection(db, area=area, first=first, last=last, force=force)
+            cov = coverage(db, sel)
+            notes: list[str] = []
+            extra: dict[str, object] = {}
+            if dispro:
+                if by:
+                    raise SearchError("--disproportionality is by ethnic group: leave out --by")
+                result = disproportionality(db, sel, field=ethnicity, confidence=confidence)
+                rows = result.rows
+                notes = [f"denominator: {result.denominator}", *result.notes]
+                extra = result.as_dict()
+            elif rates:
+                rows, notes = search_rates(db, sel, by or [], confidence=confidence)
+            else:
+                rows = search_counts(db, sel, by or [])
         if as_csv:
             write_rows(rows, tuple(rows[0]) if rows else ("count",), as_csv=True)
             return

@@ -21,7 +21,7 @@ def _empty(ctx: typer.Context) -> bool:
     if not Path(ctx.obj.settings.db_path).exists():
         return True
     with reader(ctx) as db:
-        return int(db.scalar("SELECT count(*) FROM loads")) == 0
+        return catalog.is_empty(db)
 
 
 def register(app: typer.Typer) -> None:

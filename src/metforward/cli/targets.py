@@ -11,9 +11,10 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.dispersion import METHODS
-from metforward.analyse.targets import TargetsFileError, check_targets, load_targets
+from metforward.analyse.targets import check_targets, load_targets
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
+from metforward.errors import OptionError
 
 _STYLE = {"achieved": "green", "missed": "red", "can't tell": "yellow"}
 
@@ -38,15 +39,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Give each target achieved, missed or can't tell, with the observed value, its interval and the margin."""
         if method not in METHODS:
-            typer.echo(f"Error: --method is one of {', '.join(METHODS)}, not {method!r}", err=True)
-            raise typer.Exit(2)
-        try:
-            targets = load_targets(file)
-        except TargetsFileError as exc:
-            typer.echo(f"Error: {exc.path} is not a valid targets file:", err=True)
-            for problem in exc.problems:
-                typer.echo(f"  - {problem}", err=True)
-            raise typer.Exit(2) from exc
+            raise OptionError(f"--method is one of {', '.join(METHODS)}, not {method!r}")
+        targets = load_targets(file)  # or TargetsFileError, listing every problem: exit status 2
         with reader(ctx) as db:
             results = check_targets(db, targets, method=method)
         if as_json:

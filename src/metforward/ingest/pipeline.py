@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from metforward.errors import InputFileError, UnknownFormatError
+from metforward.errors import InputFileError, MetforwardError, UnknownFormatError
 from metforward.ingest.csvtable import decode_header
 from metforward.ingest.placement import Boundaries, place_searches
 from metforward.ingest.readers import CSV_READERS, SNIFF_READERS, Reader, ReadOptions
@@ -83,8 +83,9 @@ class IngestSummary:
         return all(f.error is None for f in self.files)
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON form printed by ``ingest --json``."""
-        return {
+        """The JSON form printed by ``ingest --json``; with ``error`` (code and message, as every command's
+        JSON error object) when a file was not loaded."""
+        out: dict[str, object] = {
             "files": [f.as_dict() for f in self.files],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "warnings": self.warnings,
@@ -92,6 +93,15 @@ class IngestSummary:
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
         }
+        failed = [f for f in self.files if f.error is not None]
+        if failed:
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more: see files[].error)" if len(failed) > 1 else ""
+            out["error"] = {
+                "code": "files_not_loaded",
+                "message": f"{len(failed)} of {len(self.files)} files not loaded: {first.path}: {first.error}{more}",
+            }
+        return out
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,27 @@ def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileRe
         pa.default_memory_pool().release_unused()  # hand the file's buffers back before the next one
     return FileResult(
         source.display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id
+    )
+
+
+class NothingToLoadError(MetforwardError):
+    """The paths given hold no file to load: nothing was loaded and the store was not touched."""
+
+    code = "nothing_to_load"
+
+
+def nothing_to_load(paths: Sequence[Path], skipped: Sequence[tuple[str, str]]) -> NothingToLoadError:
+    """The error for paths that hold no file to load, with the reasons files in them were skipped."""
+    where = ", ".join(str(p) for p in paths)
+    if skipped:
+        shown = "; ".join(f"{path}: {reason}" for path, reason in skipped[:3])
+        why = f"every entry found was skipped ({shown}" + (
+            f"; and {len(skipped) - 3} more)" if len(skipped) > 3 else ")"
+        )
+    else:
+        why = "no files found there"
+    return NothingToLoadError(
+        f"nothing was loaded from {where}: {why}; give the files or folders to load ({SEE_FORMATS})"
     )
 
 

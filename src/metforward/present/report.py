@@ -28,6 +28,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from metforward import ATTRIBUTION, __version__
+from metforward.errors import MetforwardError
 
 #: Okabe-Ito palette (Okabe and Ito 2008), colour-blind safe.
 OKABE_ITO = {
@@ -175,8 +176,10 @@ class Content:
     digest: str = ""
 
 
-class ContentError(ValueError):
+class ContentError(MetforwardError, ValueError):
     """A content file that cannot be used; the message names the file (and line) and what to do."""
+
+    code = "content_file"
 
 
 #: Renders content Markdown: raw HTML is escaped, and images are not even parsed (``![x](u)`` stays text).

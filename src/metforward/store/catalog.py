@@ -169,3 +169,8 @@ def police_months(db: Database) -> tuple[dt.date | None, dt.date | None]:
     """The first and last month of street-level data loaded."""
     row = db.execute("SELECT min(month), max(month) FROM crimes")[0]
     return row[0], row[1]
+
+
+def is_empty(db: Database) -> bool:
+    """True when nothing has ever been loaded into the store (no loads, of any kind)."""
+    return int(db.scalar("SELECT count(*) FROM loads")) == 0

@@ -25,6 +25,8 @@ _COLUMN = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"
 class PlaceError(MetforwardError):
     """An area that cannot be found in the data loaded."""
 
+    code = "unknown_place"
+
 
 @dataclass(frozen=True)
 class Place:
