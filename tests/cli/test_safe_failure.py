@@ -379,10 +379,38 @@ def _interrupt(args: list[str], after: float) -> subprocess.CompletedProcess[str
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-@pytest.mark.parametrize("after", [5.0, 6.5, 8.0])  # the signal lands in different files and statements
-def test_ctrl_c_during_ingest_keeps_every_file_whole(tmp_path: Path, sample: Path, after: float) -> None:
+def _interrupt_after_loads(args: list[str], loads: int, delay: float) -> subprocess.CompletedProcess[str]:
+    """Run ``metforward -v ARGS``, and send Ctrl-C ``delay`` s after its ``loads``-th file is reported loaded.
+
+    Keyed to the command's own progress (its log line per stored file), not to the clock, so the
+    signal lands after a commit and in the middle of the next file however busy the machine is.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "metforward", "-v", *args],
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen, lines = 0, []
+    while seen < loads:
+        line = proc.stderr.readline()
+        assert line, "the command ended before loading enough files: " + "".join(lines)[-2000:]
+        lines.append(line)
+        seen += " loaded " in line and "as load" in line
+    time.sleep(delay)
+    assert proc.poll() is None, "the command finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(lines) + err)
+
+
+# the signal lands in different files and statements: just after a commit, and during the next file
+@pytest.mark.parametrize(("loads", "delay"), [(1, 0.0), (2, 0.3), (3, 0.05)])
+def test_ctrl_c_during_ingest_keeps_every_file_whole(tmp_path: Path, sample: Path, loads: int, delay: float) -> None:
     db = tmp_path / "s.duckdb"
-    result = _interrupt(["--db", str(db), "ingest", str(sample)], after=after)
+    result = _interrupt_after_loads(["--db", str(db), "ingest", str(sample)], loads, delay)
     assert result.returncode == 130
     assert "interrupted" in _one_line_error(result.stderr)
     con = duckdb.connect(str(db), read_only=True)

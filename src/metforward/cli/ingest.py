@@ -14,7 +14,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from metforward.cli.safety import writer
-from metforward.ingest.pipeline import FileResult, IngestSummary, after_ingest, collect, ingest_file, nothing_to_load
+from metforward.ingest.pipeline import (
+    FileResult,
+    IngestSummary,
+    Interrupts,
+    after_ingest,
+    collect,
+    ingest_file,
+    nothing_to_load,
+)
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import (
     DEFAULT_MAX_FILE_MB,
@@ -80,12 +88,15 @@ def run_ingest(
         transient=True,
     ) as progress:
         task = progress.add_task("", total=len(inputs))
-        for source in inputs:
-            progress.update(task, description=source.name)
-            summary.files.append(ingest_file(db, source, options))
-            progress.advance(task)
-        progress.update(task, description="placing searches")
-        after_ingest(db, summary)
+        with Interrupts() as interrupts:
+            for source in inputs:
+                progress.update(task, description=source.name)
+                result = ingest_file(db, source, options)
+                interrupts.check()
+                summary.files.append(result)
+                progress.advance(task)
+            progress.update(task, description="placing searches")
+            after_ingest(db, summary)
     return summary
 
 

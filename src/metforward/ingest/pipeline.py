@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import inspect
 import logging
+import signal
+import threading
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pyarrow as pa
 
@@ -178,6 +182,43 @@ def store_and_place(db: Database, load: Load) -> int:
     return load_id
 
 
+class Interrupts:
+    """Notes Ctrl-C (SIGINT) during an ingest run, so a run never goes on to the next file after one.
+
+    Python turns SIGINT into ``KeyboardInterrupt`` wherever the main thread is; inside library code
+    (a file being closed, GDAL, DuckDB) that exception can come out as another error, which a
+    per-file handler would report as a bad file before going on to the next file. With this in place
+    the signal is remembered as well, and :meth:`check` stops the run after the file it hit (whose
+    transaction was rolled back).
+    """
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._previous: Any = None
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.hit = True
+        if callable(self._previous):
+            self._previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def check(self) -> None:
+        """Raise ``KeyboardInterrupt`` if Ctrl-C came during the run (whatever became of its exception)."""
+        if self.hit:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileResult:
     """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
     kind: str | None = None
@@ -197,6 +238,15 @@ def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileRe
         return FileResult(source.display, kind, 0, 0, 0, error=f"cannot read the file: {exc}")
     finally:
         pa.default_memory_pool().release_unused()  # hand the file's buffers back before the next one
+    logger.info(
+        "loaded %s as load %d (%s): %d rows read, %d loaded, %d rejected",
+        source.display,
+        load_id,
+        load.kind,
+        load.rows_read,
+        load.rows_loaded,
+        load.rejects.num_rows,
+    )
     return FileResult(
         source.display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id
     )
@@ -299,12 +349,14 @@ def ingest_paths(
     options = options or ReadOptions()
     inputs, skipped, missing = collect(paths)
     summary = IngestSummary(files=list(missing), skipped=skipped)
-    for source in inputs:
-        if accept is not None and not accept(source):
-            continue
-        result = ingest_file(db, source, options)
-        summary.files.append(result)
-        if progress is not None:
-            progress(source, result)
-    after_ingest(db, summary)
+    with Interrupts() as interrupts:
+        for source in inputs:
+            if accept is not None and not accept(source):
+                continue
+            result = ingest_file(db, source, options)
+            interrupts.check()
+            summary.files.append(result)
+            if progress is not None:
+                progress(source, result)
+        after_ingest(db, summary)
     return summary
