@@ -20,10 +20,10 @@ error of the share of p < 0.05 is therefore taken from the spread of the per-see
 What the measurements show (figures in docs/methods/compare.md):
 
 * police.uk street months, Met burglary by borough: calibrated, 5% within the band.
-* Datastore wards: never more than 5%, but conservative (about 3.9% with 12 + 12 months, 2.7%
-  with 6 + 6, 0.6% with 3 + 3). Ward cells are small (about a third average under 3 crimes a
-  month), their dispersion estimate falls below 1 about half the time, and the floor of 1 then
-  widens the test. Without the floor the same shuffles give about 5%; see
+* Datastore wards: never more than 5%, but conservative (3.8-3.9% with 12 + 12 months, 2.5%
+  with 6 + 6, 0.5% with 3 + 3). Ward cells are small (36-42% average under 3 crimes a month),
+  the dispersion estimate of 16% (12 + 12) to 44% (3 + 3) of rows falls below 1, and the floor
+  of 1 then widens their test. Without the floor the same shuffles give about 5%; see
   ``test_ward_conservatism_comes_from_the_floor_of_one``. Verdicts are not wrong, only fewer.
 * No ward or street row falls to the ``pooled`` or ``too few months`` fallback: the files are
   complete grids, a month with no crimes counts as a month of 0, so every row has its own 2n
