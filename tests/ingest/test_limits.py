@@ -235,7 +235,9 @@ def test_symbolic_links_out_of_the_tree_and_loops_are_skipped_and_reported(tmp_p
     from metforward.cli import app
 
     out = CliRunner().invoke(app, ["--db", str(tmp_path / "c.duckdb"), "ingest", str(tree)], env={"COLUMNS": "80"})
-    assert "outside" in out.stdout
+    assert out.exit_code == 1  # nothing was loaded: a failure, with the reason, and no store made
+    assert "outside" in out.stderr and "nothing" in out.stderr.lower()
+    assert not (tmp_path / "c.duckdb").exists()
 
 
 def test_a_symbolic_link_given_as_the_input_itself_is_followed(tmp_path: Path, db: Database) -> None:
