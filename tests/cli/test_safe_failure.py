@@ -228,12 +228,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(sample_store: Path) -> Iterator[subprocess.Popen[str]]:
-    """A real ``metforward serve`` on a loopback port, over the sample store."""
+@pytest.fixture(params=[1, 2], ids=["one-process", "two-workers"])
+def server(sample_store: Path, request: pytest.FixtureRequest) -> Iterator[subprocess.Popen[str]]:
+    """A real ``metforward serve`` on a loopback port, over the sample store (with 2 workers, the lock is
+    held by multiprocessing children, and the message must still name the server the user started)."""
     port = _free_port()
+    workers = str(request.param)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "metforward", "--db", str(sample_store), "serve", "--port", str(port), "--workers", "1"],
+        [
+            sys.executable,
+            "-m",
+            "metforward",
+            "--db",
+            str(sample_store),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            workers,
+        ],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -42,13 +42,42 @@ def latest_version() -> int:
 _LOCK_HELD = re.compile(r"Could not set lock on file .*?Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
 
 
-def holder_command(pid: int) -> str | None:
-    """The command line of process ``pid`` (from /proc), shortened for a message; None if unknown."""
+def _cmdline(pid: int) -> list[str]:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return None
-    args = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+
+
+def _is_metforward(args: list[str]) -> bool:
+    return any(a == "metforward" or a.endswith("/metforward") for a in args)
+
+
+def holder_pid(pid: int) -> int:
+    """The process to name for ``pid``: itself, or the metforward command that started it.
+
+    ``metforward serve --workers N`` runs its workers as multiprocessing children, and DuckDB names
+    the child that holds the lock; stopping the server means stopping the parent.
+    """
+    here = pid
+    for _ in range(4):
+        if _is_metforward(_cmdline(here)):
+            return here
+        try:
+            status = Path(f"/proc/{here}/status").read_text(errors="replace")
+        except OSError:
+            break
+        parent = re.search(r"^PPid:\s*(\d+)", status, flags=re.MULTILINE)
+        if parent is None or int(parent[1]) <= 1:
+            break
+        here = int(parent[1])
+    return pid
+
+
+def holder_command(pid: int) -> str | None:
+    """The command line of process ``pid`` (from /proc), shortened for a message; None if unknown."""
+    args = _cmdline(pid)
     if not args:
         return None
     # "python -m metforward ..." or ".../bin/metforward ...": show it as the user typed it
@@ -65,7 +94,7 @@ def holder_command(pid: int) -> str | None:
 def _lock_error(path: str, message: str, *, read_only: bool) -> StoreLockedError:
     """One actionable line for a lock held by another process."""
     match = _LOCK_HELD.search(message)
-    pid = int(match["pid"]) if match else None
+    pid = holder_pid(int(match["pid"])) if match else None
     command = holder_command(pid) if pid is not None else None
     who = f"process {pid}" + (f" ({command})" if command else "") if pid is not None else "another process"
     holder_reads = "read-only mode" in message  # DuckDB says so when the holder only reads
@@ -101,7 +130,7 @@ def _connect(
                     raise _lock_error(path, str(exc), read_only=read_only) from exc
                 if not told and notice is not None:
                     match = _LOCK_HELD.search(str(exc))
-                    pid = int(match["pid"]) if match else 0
+                    pid = holder_pid(int(match["pid"])) if match else 0
                     command = holder_command(pid)
                     notice(
                         f"waiting up to {wait:.0f} s for process {pid}"
