@@ -153,7 +153,7 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
         )
         assert row in jem, row
     shown = re.search(r"<h3>Repeat locations</h3>.*?</table>", jem, flags=re.S)
-    assert shown is not None and shown[0].count("<tr><th scope=\"row\">") == 25
+    assert shown is not None and shown[0].count('<tr><th scope="row">') == 25
     # LSOA rates: the map command's GeoJSON
     out = Path(str(store) + ".lsoa.geojson")
     result = runner.invoke(app, ["--db", str(store), "map", "--area", CODE, "--period", "2024-01:2024-12",
