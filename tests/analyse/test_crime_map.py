@@ -9,6 +9,7 @@ import io
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -164,13 +165,54 @@ def test_map_layers_carry_rates_harm_and_suppression(sample_db: str, tmp_path: P
     assert open_out.exit_code == 0
     everything = json.loads((tmp_path / "all.geojson").read_text())
     assert sum(f["properties"]["count"] for f in everything["features"]) == 3004
+    total = sum(f["properties"]["count"] for f in everything["features"])  # the LSOA layer's crimes
+    layers: dict[tuple[str, str], dict[str, Any]] = {}
     for name in ("ward", "streets", "hotspots"):
-        result = runner.invoke(
-            app,
-            ["--db", sample_db, "map", "--area", "Westminster", "--period", "2024-01:2024-12", "--layer", name,
-             "--out", str(tmp_path / f"{name}.geojson")],
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
+        for suppress, flags in (("shown", []), ("full", ["--no-suppress"])):
+            result = runner.invoke(
+                app,
+                ["--db", sample_db, "map", "--area", "Westminster", "--period", "2024-01:2024-12", "--layer", name,
+                 "--out", str(tmp_path / f"{name}-{suppress}.geojson"), *flags],
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+            layers[name, suppress] = json.loads((tmp_path / f"{name}-{suppress}.geojson").read_text())
+    for name in ("ward", "streets", "hotspots"):
+        shown, full = layers[name, "shown"], layers[name, "full"]
+        meta = shown["metforward"]
+        assert (meta["area_code"], meta["period"]) == ("E09000033", "2024-01:2024-12")
+        assert len(shown["features"]) == len(full["features"]) > 0
+        assert all(f["geometry"]["coordinates"] for f in shown["features"])
+        # every crime of the LSOA layer is in each layer once, and suppression hides exactly the counts 1 and 2
+        assert sum(f["properties"]["count"] for f in full["features"]) == total
+        for s, a in zip(shown["features"], full["features"], strict=True):
+            small = 1 <= a["properties"]["count"] < meta["suppressed_below"]
+            assert s["properties"]["suppressed"] is small
+            assert s["properties"]["count"] == (None if small else a["properties"]["count"])
+    wards = [f["properties"] for f in layers["ward", "full"]["features"]]
+    assert {f["geometry"]["type"] for f in layers["ward", "shown"]["features"]} <= {"Polygon", "MultiPolygon"}
+    assert len({w["code"] for w in wards}) == len(wards) and all(w["code"].startswith("E05") for w in wards)
+    for w in wards:  # a year of crimes per 1,000 residents
+        assert w["rate_per_1000"] == pytest.approx(1000 * w["count"] / w["population"], abs=1e-3)
+    # the streets layer is the hotstreets command's ranking, drawn at its snap points
+    streets = runner.invoke(app, ["--db", sample_db, "hotstreets", "--area", "Westminster",
+                                  "--period", "2024-01:2024-12", "--json"])  # fmt: skip
+    assert streets.exit_code == 0, streets.output
+    ranked = json.loads(streets.stdout)
+    drawn = layers["streets", "full"]
+    assert drawn["metforward"]["total"] == ranked["total"] == total
+    assert drawn["metforward"]["streets_for_half"] == ranked["streets_for_half"]
+    assert [
+        (f["properties"]["rank"], f["properties"]["location"], f["properties"]["count"]) for f in drawn["features"]
+    ] == [(r["rank"], r["location"], r["count"]) for r in ranked["rows"]]
+    assert all(f["geometry"]["type"] == "Point" for f in drawn["features"])
+    # hot spots: a cell is hot (or cold) exactly when its Gi* q value is below alpha, and the sample has hot cells
+    cells = [f["properties"] for f in layers["hotspots", "full"]["features"]]
+    alpha = layers["hotspots", "full"]["metforward"]["alpha"]
+    for c in cells:
+        expected = "none" if c["q_value"] is None or c["q_value"] >= alpha else ("hot" if c["z"] > 0 else "cold")
+        assert c["class"] == expected, c
+    hot = [c for c in cells if c["class"] == "hot"]
+    assert hot and sum(c["count"] for c in hot) / len(hot) > 2 * sum(c["count"] for c in cells) / len(cells)
 
 
 def test_unknown_area_and_bad_period_say_what_to_do(sample_db: str) -> None:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from metforward.cli import app
 from metforward.cli.report import bulletin_html, jem_html
+from metforward.present.report import VERDICT_COLOURS
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parent / "golden"
@@ -88,9 +89,13 @@ def test_self_contained_and_accessible(which: str, request: pytest.FixtureReques
     assert svgs and all('aria-label="' in s and 'role="img"' in s for s in svgs)
     assert "Open Government Licence" in html and "metforward 0.1.0" in html
     assert re.search(r"datastore-borough.*?<code>[0-9a-f]{12}</code>", html, flags=re.S)  # the loads in the footer
-    # every verdict in words beside its colour
-    for verdict in re.findall(r'class="verdict[^"]*" style="background: #[0-9A-F]{6}">([^<]+)</span>', html):
-        assert verdict in ("up", "down", "can&#39;t tell", "achieved", "missed")
+    # every verdict in words beside its colour, the colour the one for that word
+    spans = re.findall(r'<span class="verdict[^>]*>[^<]*</span>', html)
+    verdicts = re.findall(r'<span class="verdict[^"]*" style="background: (#[0-9A-F]{6})">([^<]+)</span>', html)
+    assert spans and len(verdicts) == len(spans), spans  # every verdict span has a colour and a word
+    for colour, word in verdicts:
+        assert word in ("up", "down", "can&#39;t tell", "achieved", "missed")
+        assert colour == VERDICT_COLOURS[word.replace("&#39;", "'")], (colour, word)
 
 
 def test_bulletin_numbers_equal_the_cli(store: Path, bulletin: str) -> None:
@@ -139,7 +144,16 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
         assert f'<td class="n">{s["rank"]}</td><th scope="row">{escape(s["location"])}</th>' in jem
     repeats = cli_json(store, "repeats", "--area", CODE, "--end", "2024-12")
     assert isinstance(repeats, list) and repeats
-    assert f"25 of {len(repeats)} repeat locations are shown" in jem or len(repeats) <= 25
+    assert len(repeats) > 25  # the sample has more than the table shows: the note must say so
+    assert f'<p class="note">25 of {len(repeats)} repeat locations are shown.</p>' in jem
+    for loc in repeats[:25]:
+        row = (
+            f'<tr><th scope="row">{escape(loc["location"])}</th><td>{escape(loc["ward_name"] or "-")}</td>'
+            f'<td class="n">{len(loc["months"])}</td><td class="n">{loc["count"]:,}</td>'
+        )
+        assert row in jem, row
+    shown = re.search(r"<h3>Repeat locations</h3>.*?</table>", jem, flags=re.S)
+    assert shown is not None and shown[0].count('<tr><th scope="row">') == 25
     # LSOA rates: the map command's GeoJSON
     out = Path(str(store) + ".lsoa.geojson")
     result = runner.invoke(app, ["--db", str(store), "map", "--area", CODE, "--period", "2024-01:2024-12",
