@@ -221,3 +221,11 @@ def dashboard_sums(
         )
     ]
     return rows, (offences, positive), refresh
+
+
+def dashboard_latest(db: Database, crime_type: str, subtype: str) -> Any:
+    """The last month with dashboard borough rows of ``crime_type`` / ``subtype`` (exact names; None: none)."""
+    return db.scalar(
+        "SELECT max(month) FROM dashboard_counts WHERE area_type = 'Borough' AND crime_type = ? AND crime_subtype = ?",
+        [crime_type, subtype],
+    )
