@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from metforward.store.database import Database
 
 _COLUMN = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}
@@ -28,3 +30,12 @@ def london_lsoa_wards(db: Database) -> list[tuple[str, str]]:
         "SELECT DISTINCT lsoa21_code, ward_code FROM lsoa_places WHERE borough_code LIKE 'E09%' AND ward_code IS NOT NULL"
     )
     return [(str(lsoa), str(ward)) for lsoa, ward in rows]
+
+
+def london_places(db: Database) -> list[tuple[Any, ...]]:
+    """Every London LSOA with its ward and borough: (borough_code, borough_name, ward_code, ward_name, lsoa21_code,
+    lsoa21_name), distinct, unordered."""
+    return db.execute(
+        "SELECT DISTINCT borough_code, borough_name, ward_code, ward_name, lsoa21_code, lsoa21_name "
+        "FROM lsoa_places WHERE borough_code LIKE 'E09%'"
+    )
