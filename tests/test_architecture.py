@@ -1,8 +1,10 @@
-"""The layers point one way: cli -> ingest/store -> domain; only store imports duckdb; domain is stdlib only."""
+"""The layers point one way: cli -> ingest/store -> domain; only store imports duckdb and holds SQL text; domain is
+stdlib only."""
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -64,3 +66,43 @@ def test_domain_uses_the_standard_library_only() -> None:
             assert top in sys.stdlib_module_names or top == "__future__" or name.startswith("metforward.domain"), (
                 f"{path.relative_to(PACKAGE)} imports {name}"
             )
+
+
+#: SQL statement shapes (upper case, as the store writes them): a word such as "update" in prose does not match.
+SQL_TEXT = re.compile(
+    r"\bSELECT\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP\s+|TEMPORARY\s+)?(?:TABLE|VIEW|INDEX|SEQUENCE|SCHEMA|MACRO)\b"
+)
+
+
+def sql_literals(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of every string literal, or piece of an f-string, in ``path`` that holds SQL (comments are not
+    string literals, so they are not read)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_TEXT.search(node.value)
+    ]
+
+
+def test_sql_text_only_in_store() -> None:
+    found = [
+        f"{path.relative_to(PACKAGE)}:{line}: {text.strip()[:60]!r}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if not path.is_relative_to(PACKAGE / "store")
+        for line, text in sql_literals(path)
+    ]
+    assert not found, "SQL belongs in store/ (store/queries/ for reads):\n" + "\n".join(found)
+
+
+def test_the_sql_check_sees_sql_in_fstrings_and_not_prose(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "# SELECT in a comment is not SQL text\n"
+        'a = f"SELECT count(*) FROM {table}"\n'
+        'b = "Update the store, then select a borough"\n'
+        'c = ("DELETE FROM "\n     "rejects")\n',
+        encoding="utf-8",
+    )
+    assert sorted(line for line, _ in sql_literals(sample)) == [2, 4]

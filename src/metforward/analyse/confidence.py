@@ -57,6 +57,7 @@ from metforward.analyse.target_sources import Observation
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
+from metforward.store.queries import confidence as queries
 
 ASSUMED_BOROUGH_N = 400
 SURVEYED_BOROUGHS = 32
@@ -86,21 +87,13 @@ class MeasureInfo:
 
 def measures(db: Database) -> list[MeasureInfo]:
     """Every survey measure in the store."""
-    rows = db.execute(
-        "SELECT measure, string_agg(DISTINCT dataset, ', ' ORDER BY dataset), "
-        "string_agg(DISTINCT level, ', ' ORDER BY level), string_agg(DISTINCT group_name, ', ' ORDER BY group_name), "
-        "min(period_end), max(period_end), count(*) FROM survey GROUP BY measure ORDER BY 2, 1"
-    )
+    rows = queries.measures(db)
     return [MeasureInfo(*row) for row in rows]
 
 
 def unmatched_names(db: Database) -> list[tuple[str, int, str]]:
     """Survey rows rejected because their borough name matched no London borough: (file, line, name)."""
-    rows = db.execute(
-        "SELECT r.source, r.line, r.value FROM rejects r JOIN loads l USING (load_id) "
-        "WHERE l.kind LIKE 'survey-%' AND r.reason LIKE '%does not match any London borough%' ORDER BY 1, 2"
-    )
-    return [(str(source), int(line), str(value)) for source, line, value in rows]
+    return queries.unmatched_names(db)
 
 
 def find_measure(db: Database, name: str) -> str:
@@ -178,26 +171,7 @@ def figures(
     ``area``: ``"London"``, a borough GSS code (its borough and neighbourhood rows) or None
     (all). ``n`` overrides the assumed base where none is published.
     """
-    where: list[str] = ["measure = ?"]
-    params: list[object] = [measure]
-    if area is not None:
-        where.append("area_code = ?")
-        params.append(area)
-    if start is not None:
-        where.append("period_end >= ?")
-        params.append(start)
-    if end is not None:
-        where.append("period_end <= ?")
-        params.append(end)
-    if group is not None:
-        where.append("lower(group_name) = lower(?)")
-        params.append(group)
-    rows = db.execute(
-        "SELECT dataset, measure, period_start, period_end, period_kind, level, area_code, area_name, neighbourhood, "
-        f"group_name, proportion, n FROM survey WHERE {' AND '.join(where)} "
-        "ORDER BY period_end, level DESC, area_code, neighbourhood, group_name, dataset",
-        params,
-    )
+    rows = queries.figures(db, measure, area=area, start=start, end=end, group=group)
     out = []
     seen: set[tuple[object, ...]] = set()
     for dataset, name, p_start, p_end, kind, level, code, area_name, hood, grp, p, published in rows:

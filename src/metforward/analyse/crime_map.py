@@ -43,6 +43,7 @@ from metforward.errors import MetforwardError
 from metforward.store import cubes, places
 from metforward.store.database import Database
 from metforward.store.places import Place
+from metforward.store.queries import areas as area_queries
 
 
 class MapError(MetforwardError):
@@ -60,9 +61,7 @@ def _forces(db: Database, place: Place, force: str | None) -> list[str]:
 
 
 def _borough_of(db: Database, place: Place) -> str | None:
-    column = {"ward": "ward_code", "lsoa": "lsoa21_code"}[place.level]
-    value = db.scalar(f"SELECT max(borough_code) FROM lsoa_places WHERE {column} = ?", [place.code])
-    return str(value) if value else None
+    return area_queries.borough_of(db, place.level, place.code)
 
 
 def latest_month(

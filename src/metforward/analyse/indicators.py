@@ -26,6 +26,7 @@ from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
+from metforward.store.queries import indicators as queries
 
 #: The area a target on "London" reads: the Met's figures (all London but the City).
 LONDON_AREA = "metropolitan"
@@ -143,11 +144,7 @@ class Series:
 
 def list_indicators(db: Database) -> list[IndicatorInfo]:
     """Every indicator and area in the store, by name."""
-    rows = db.execute(
-        "SELECT name, area_code, any_value(unit), bool_or(n IS NOT NULL), min(month), max(month), "
-        "count(DISTINCT month), max(source), count(DISTINCT source) "
-        "FROM indicators GROUP BY name, area_code ORDER BY name, area_code"
-    )
+    rows = queries.indicator_list(db)
     out = []
     for name, area, unit, share, first, last, months, latest_source, sources in rows:
         span = (last.year - first.year) * 12 + last.month - first.month + 1
@@ -180,11 +177,7 @@ def _rows(
 ) -> list[tuple[dt.date, float, float | None, str | None]]:
     return [
         (r[0], float(r[1]), None if r[2] is None else float(r[2]), r[3])
-        for r in db.execute(
-            "SELECT month, value, n, source FROM indicators WHERE name = ? AND area_code = ? AND month BETWEEN ? AND ? "
-            "ORDER BY month",
-            [info.name, info.area_code, first, last],
-        )
+        for r in queries.indicator_rows(db, info.name, info.area_code, first, last)
     ]
 
 

@@ -47,6 +47,7 @@ from metforward.errors import MetforwardError
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, resolve_place
+from metforward.store.queries import outcomes as outcome_queries
 
 TREND_KIND = "datastore-borough"
 VIOLENCE_MAJOR = "VIOLENCE AGAINST THE PERSON"
@@ -198,10 +199,7 @@ def _violence(db: Database, place: Place, rows: list[CompareRow], months: int) -
         data["violence_against_the_person"] = violence[0]
     else:
         notes.append("no Datastore violence counts for this borough: ingest the MPS borough-level file")
-    end = db.scalar(
-        "SELECT max(month) FROM dashboard_counts WHERE area_type = 'Borough' AND crime_type = ? AND crime_subtype = ?",
-        list(KNIFE),
-    )
+    end = outcome_queries.dashboard_latest(db, *KNIFE)
     if end is None:
         notes.append("no MPS Monthly Crime Dashboard knife crime rows: ingest the dashboard file for knife crime")
     else:
@@ -303,10 +301,7 @@ def _similar(db: Database, place: Place, k: int, months: int) -> Part:
         if r.category == VIOLENCE_MAJOR:
             cell["violence"] += r.after
     knife: dict[str, int] = {}
-    end = db.scalar(
-        "SELECT max(month) FROM dashboard_counts WHERE area_type = 'Borough' AND crime_type = ? AND crime_subtype = ?",
-        list(KNIFE),
-    )
+    end = outcome_queries.dashboard_latest(db, *KNIFE)
     notes = list(sim.notes)
     knife_period = None if end is None else Period(add_months(end, -(months - 1)), end)
     codes = [place.code, *(n.code for n in neighbours)]

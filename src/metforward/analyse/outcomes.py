@@ -36,25 +36,21 @@ from metforward.analyse.compare import Period
 from metforward.analyse.proportions import wilson
 from metforward.analyse.target_sources import Observation
 from metforward.domain.areas import LONDON_BOROUGHS, force_of_borough
-from metforward.domain.outcomes import OUTCOME_CLASS, SANCTION_CLASSES
+from metforward.domain.outcomes import SANCTION_CLASSES
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
+from metforward.store.queries import areas as area_queries
+from metforward.store.queries import outcomes as queries
 
-#: Grouping keys and the columns they read.
-BY = {
-    "borough": ("c.borough_code", "c.borough_name"),
-    "ward": ("c.ward_code", "c.ward_name"),
-    "category": ("c.crime_type",),
-    "month": ("strftime(c.month, '%Y-%m')",),
-}
+#: Grouping keys and the columns they read (the SQL lives in the store).
+BY = queries.BY
 _KEY_NAMES = {
     "borough": ("borough_code", "borough_name"),
     "ward": ("ward_code", "ward_name"),
     "category": ("category",),
     "month": ("month",),
 }
-_FINAL = tuple(sorted(t for t, c in OUTCOME_CLASS.items() if c not in ("under_investigation",)))
 
 
 class OutcomesError(MetforwardError):
@@ -165,53 +161,39 @@ def sanction_rates(
         raise OutcomesError(f"cannot group by {', '.join(unknown)}: choose from {', '.join(BY)}")
     if place is None:
         borough = None
-        where = ["c.borough_code LIKE 'E09%'"]
-        params: list[object] = []
         area_code, area_name = "E12000007", "London"
     else:
-        column = {"borough": "c.borough_code", "ward": "c.ward_code", "lsoa": "c.lsoa21_code"}[place.level]
-        where = [f"{column} = ?"]
-        params = [place.code]
-        borough = (
-            place.code
-            if place.level == "borough"
-            else db.scalar(
-                f"SELECT max(borough_code) FROM lsoa_places WHERE {column.removeprefix('c.')} = ?", [place.code]
-            )
-        )
+        borough = place.code if place.level == "borough" else area_queries.borough_of(db, place.level, place.code)
         area_code, area_name = place.code, place.name
     forces = _forces(place, borough, force)
     if not forces:
         raise OutcomesError(f"no police force is known for {area_name}: pass --force")
-    where += [
-        f'c."force" IN ({", ".join("?" for _ in forces)})',
-        "c.month BETWEEN ? AND ?",
-        "c.crime_id IS NOT NULL",
-        "c.crime_id <> ''",
-    ]
-    params += [*forces, period.first, period.last]
-    if categories:
-        where.append(f"c.crime_type IN ({', '.join('?' for _ in categories)})")
-        params.extend(categories)
-    keys = [column for b in by for column in BY[b]]
+
+    def counts(keys: Sequence[str]) -> list[Any]:
+        return queries.sanction_counts(
+            db,
+            level=None if place is None else place.level,
+            code=None if place is None else place.code,
+            forces=forces,
+            first=period.first,
+            last=period.last,
+            categories=categories,
+            by=keys,
+        )
+
     names = [name for b in by for name in _KEY_NAMES[b]]
-    rows = [
-        _row(dict(zip(names, r[: len(names)], strict=True)), r[len(names) :], confidence)
-        for r in _query(db, where, params, keys, forces)
-    ]
-    total_rows = _query(db, where, params, [], forces)
+    rows = [_row(dict(zip(names, r[: len(names)], strict=True)), r[len(names) :], confidence) for r in counts(by)]
+    total_rows = counts(())
     empty = (0, 0, 0, 0, 0, 0, *([0] * len(SANCTION_CLASSES)), None, None, None)
     total = _row({}, total_rows[0] if total_rows else empty, confidence)
-    outcome_months = db.execute(
-        f'SELECT min(month), max(month) FROM outcomes WHERE "force" IN ({", ".join("?" for _ in forces)})', forces
-    )[0]
+    outcome_months = queries.outcome_months(db, forces)
     notes = _notes(total, outcome_months, period)
-    with_outcomes = {str(r[0]) for r in db.execute('SELECT DISTINCT "force" FROM outcomes')}
+    with_outcomes = queries.forces_with_outcomes(db)
     if len(forces) > 1:
         notes += [
             f"no outcomes files are loaded for {f}: its crimes count as without an outcome"
             for f in forces
-            if f not in with_outcomes and f in {str(r[0]) for r in db.execute('SELECT DISTINCT "force" FROM crimes')}
+            if f not in with_outcomes and f in queries.forces_with_crimes(db)
         ]
     return OutcomesResult(
         area_code,
@@ -225,65 +207,6 @@ def sanction_rates(
         loads_used(db, forces, period),
         notes,
     )
-
-
-def _query(db: Database, where: list[str], params: list[object], keys: list[str], forces: list[str]) -> list[Any]:
-    marks = ", ".join("?" for _ in forces)
-    sanction_types = [t for t, c in OUTCOME_CLASS.items() if c in SANCTION_CLASSES]
-    sanction_marks = ", ".join("?" for _ in sanction_types)
-    final_marks = ", ".join("?" for _ in _FINAL)
-    class_case = (
-        "CASE "
-        + " ".join(f"WHEN o.first_sanction_type IN ({_marks(cls)}) THEN '{cls}'" for cls in SANCTION_CLASSES)
-        + " END"
-    )
-    class_params = [t for cls in SANCTION_CLASSES for t, c in OUTCOME_CLASS.items() if c == cls]
-    class_counts = ", ".join(f"count(*) FILTER (WHERE o.sanction_class = '{cls}')" for cls in SANCTION_CLASSES)
-    select_keys = ", ".join(keys) + ", " if keys else ""
-    group = ("GROUP BY " + ", ".join(keys) + " ORDER BY " + ", ".join(f"{k} NULLS LAST" for k in keys)) if keys else ""
-    sql = f"""
-    WITH c AS (
-        SELECT * FROM crimes_placed c WHERE {" AND ".join(where)}
-    ),
-    o AS (
-        SELECT crime_id,
-               min(month) FILTER (WHERE outcome_type IN ({sanction_marks})) AS first_sanction,
-               arg_min(outcome_type, month) FILTER (WHERE outcome_type IN ({sanction_marks})) AS first_sanction_type
-        FROM outcomes
-        WHERE "force" IN ({marks}) AND crime_id IN (SELECT crime_id FROM c)
-        GROUP BY crime_id
-    ),
-    oc AS (SELECT *, {class_case} AS sanction_class FROM o)
-    SELECT {select_keys}
-        count(*) AS crimes,
-        count(o.first_sanction) AS sanctioned,
-        count(o.crime_id) AS with_outcome,
-        count(*) FILTER (WHERE o.crime_id IS NULL AND (c.last_outcome IS NULL OR c.last_outcome NOT IN ({final_marks})))
-            AS under_investigation,
-        count(*) FILTER (WHERE o.crime_id IS NULL AND c.last_outcome IN ({final_marks})) AS outcome_missing,
-        count(*) FILTER (WHERE c.last_outcome IN ({sanction_marks})) AS street_sanctioned,
-        {class_counts},
-        quantile_cont(date_diff('month', c.month, o.first_sanction), 0.25),
-        quantile_cont(date_diff('month', c.month, o.first_sanction), 0.5),
-        quantile_cont(date_diff('month', c.month, o.first_sanction), 0.75)
-    FROM c LEFT JOIN oc o USING (crime_id)
-    {group}
-    """
-    all_params = [
-        *params,
-        *sanction_types,
-        *sanction_types,
-        *forces,
-        *class_params,
-        *_FINAL,
-        *_FINAL,
-        *sanction_types,
-    ]
-    return db.execute(sql, all_params)
-
-
-def _marks(cls: str) -> str:
-    return ", ".join("?" for t, c in OUTCOME_CLASS.items() if c == cls)
 
 
 def _row(keys: Mapping[str, Any], values: Sequence[Any], confidence: float) -> OutcomeRow:
@@ -340,21 +263,13 @@ def loads_used(db: Database, forces: list[str], period: Period) -> list[LoadUsed
     Street loads of the period's months; outcomes loads of the period's months and after (an
     outcome arrives in a month at or after its crime's).
     """
-    marks = ", ".join("?" for _ in forces)
-    rows = db.execute(
-        f"""SELECT kind, "force", min(m), max(m), count(DISTINCT load_id), min(loaded_at), max(loaded_at)
-        FROM (SELECT load_id, kind, "force", loaded_at, unnest(months) AS m FROM loads
-              WHERE replaced_by IS NULL AND kind IN ('street', 'outcomes') AND "force" IN ({marks}))
-        WHERE (kind = 'street' AND m BETWEEN ? AND ?) OR (kind = 'outcomes' AND m >= ?)
-        GROUP BY kind, "force" ORDER BY kind DESC, "force\"""",
-        [*forces, period.first, period.last, period.first],
-    )
+    rows = queries.loads_used(db, forces, period.first, period.last)
     return [LoadUsed(*r) for r in rows]
 
 
 # --- the MPS Monthly Crime Dashboard ---------------------------------------------------------------
 
-DASHBOARD_BY = {"borough": ("borough_code", "area_name"), "month": ("strftime(month, '%Y-%m')",)}
+DASHBOARD_BY = queries.DASHBOARD_BY
 _DASHBOARD_KEYS = {"borough": ("borough_code", "borough_name"), "month": ("month",)}
 
 
@@ -411,53 +326,19 @@ def dashboard_rates(
     if unknown:
         raise OutcomesError(f"the dashboard can be grouped by {', '.join(DASHBOARD_BY)}, not {', '.join(unknown)}")
     subtype = crime_subtype or crime_type
-    where = ["area_type = 'Borough'", "lower(crime_type) = lower(?)", "lower(crime_subtype) = lower(?)"]
-    params: list[object] = [crime_type, subtype]
-    if borough is not None:
-        where.append("borough_code = ?")
-        params.append(borough)
-    known = db.execute(
-        "SELECT DISTINCT crime_type, crime_subtype FROM dashboard_counts WHERE area_type = 'Borough' ORDER BY 1, 2"
-    )
+    known = queries.dashboard_kinds(db)
     if not any(t.lower() == crime_type.lower() and st.lower() == subtype.lower() for t, st in known):
         listed = "; ".join(f"{t} / {st}" for t, st in known) or "none: load the MPS Monthly Crime Dashboard first"
         raise OutcomesError(
             f"no dashboard rows for {crime_type} / {subtype}. Crime types and subtypes loaded: {listed}"
         )
-    present = [
-        r[0]
-        for r in db.execute(
-            f"SELECT DISTINCT month FROM dashboard_counts WHERE {' AND '.join(where)} AND month BETWEEN ? AND ? "
-            "ORDER BY 1",
-            [*params, period.first, period.last],
-        )
-    ]
-    where.append("month BETWEEN ? AND ?")
-    params += [period.first, period.last]
-    keys = [column for b in by for column in DASHBOARD_BY[b]]
+    present = queries.dashboard_months(db, crime_type, subtype, borough, period.first, period.last)
     names = [name for b in by for name in _DASHBOARD_KEYS[b]]
-    sums = (
-        "sum(count) FILTER (WHERE measure = 'Offences'), sum(count) FILTER (WHERE measure = 'Positive Outcomes') "
-        f"FROM dashboard_counts WHERE {' AND '.join(where)}"
+    grouped, (offences, positive), refresh = queries.dashboard_sums(
+        db, crime_type, subtype, borough, period.first, period.last, by
     )
-    rows = []
-    if keys:
-        grouped = (
-            f"SELECT {', '.join(keys)}, {sums} GROUP BY {', '.join(keys)} "
-            f"ORDER BY {', '.join(f'{k} NULLS LAST' for k in keys)}"
-        )
-        rows = [
-            _dashboard_row(dict(zip(names, r[:-2], strict=True)), r[-2], r[-1], confidence)
-            for r in db.execute(grouped, params)
-        ]
-    offences, positive = db.execute(f"SELECT {sums}", params)[0]
+    rows = [_dashboard_row(dict(zip(names, r[:-2], strict=True)), r[-2], r[-1], confidence) for r in grouped]
     total = _dashboard_row({}, offences, positive, confidence)
-    refresh = [
-        r[0]
-        for r in db.execute(
-            f"SELECT DISTINCT refresh_date FROM dashboard_counts WHERE {' AND '.join(where)} ORDER BY 1", params
-        )
-    ]
     notes = []
     if len(present) < period.months:
         notes.append(f"{period.months - len(present)} of the {period.months} months have no dashboard rows")

@@ -37,6 +37,7 @@ from metforward.errors import MetforwardError
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place
+from metforward.store.queries import loads as load_queries
 
 #: PAS dashboard measures shown in the confidence section, in this order.
 CONFIDENCE_MEASURES = (
@@ -423,12 +424,7 @@ def _confidence(db: Database, out: SummaryData) -> None:
 def _completeness(db: Database, out: SummaryData) -> None:
     period = out.year.period
     asked = period.months
-    rows = db.execute(
-        "SELECT kind, force, count(DISTINCT m) FROM (SELECT kind, force, unnest(months) AS m FROM loads "
-        "WHERE replaced_by IS NULL AND kind IN ('street', 'outcomes', 'stop-and-search')) "
-        "WHERE m BETWEEN ? AND ? GROUP BY kind, force ORDER BY kind, force",
-        [period.first, period.last],
-    )
+    rows = load_queries.police_months_loaded(db, period.first, period.last)
     for kind, force, n in rows:
         out.completeness.append(Completeness(f"police.uk {kind} ({force})", int(n), asked, "months loaded"))
     for kind, first, last in sorted(cubes.datastore_kinds(db)):
@@ -450,10 +446,7 @@ def _completeness(db: Database, out: SummaryData) -> None:
 
 def loads_used(db: Database, first: dt.date, last: dt.date) -> list[LoadInfo]:
     """Live loads whose months touch ``first``..``last``, and every reference load (no months)."""
-    rows = db.execute(
-        "SELECT kind, force, list_sort(months), source_path, member, sha256, rows_loaded FROM loads "
-        "WHERE replaced_by IS NULL ORDER BY kind, force NULLS FIRST, source_path, member NULLS FIRST, sha256"
-    )
+    rows = load_queries.live_loads(db)
     found = []
     for kind, force, months, path, member, sha, n in rows:
         months = list(months or [])

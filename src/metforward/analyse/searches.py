@@ -33,6 +33,7 @@ from metforward.domain.periods import month_text, parse_month
 from metforward.errors import MetforwardError
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
+from metforward.store.queries import searches as queries
 
 
 class SearchError(MetforwardError):
@@ -45,72 +46,10 @@ class SearchError(MetforwardError):
 CENSUS_GROUPS: tuple[str, ...] = ("Asian", "Black", "Mixed", "White", "Other")
 NOT_STATED = "Not stated"
 
-#: Self-defined ethnicity as published by police.uk (16+1 categories, two spellings) -> Census 2021
-#: high-level group. Matched on the text before " - " (the 2001/2011 census heading the force used);
-#: "Chinese" sits under Asian in the 2011 and 2021 censuses, so the old "Chinese or other ethnic
-#: group - Chinese (O1)" goes to Asian and the rest of that heading to Other.
-_SELF_DEFINED_SQL = """CASE
-    WHEN self_defined_ethnicity IS NULL THEN NULL
-    WHEN lower(self_defined_ethnicity) LIKE '%not stated%' THEN 'Not stated'
-    WHEN self_defined_ethnicity LIKE 'White%' THEN 'White'
-    WHEN self_defined_ethnicity LIKE 'Black%' THEN 'Black'
-    WHEN self_defined_ethnicity LIKE 'Asian%' THEN 'Asian'
-    WHEN self_defined_ethnicity LIKE 'Mixed%' THEN 'Mixed'
-    WHEN self_defined_ethnicity LIKE 'Chinese or other ethnic group - Chinese%' THEN 'Asian'
-    WHEN self_defined_ethnicity LIKE 'Chinese or other ethnic group%' THEN 'Other'
-    WHEN self_defined_ethnicity LIKE 'Other ethnic group%' THEN 'Other'
-    ELSE 'Unmapped'
-END"""
-
-#: Officer-defined ethnicity is published as White, Black, Asian or Other (no Mixed category).
-_OFFICER_DEFINED_SQL = """CASE
-    WHEN officer_defined_ethnicity IS NULL THEN NULL
-    WHEN officer_defined_ethnicity IN ('White', 'Black', 'Asian', 'Other') THEN officer_defined_ethnicity
-    WHEN officer_defined_ethnicity = 'Mixed' THEN 'Other'
-    ELSE 'Unmapped'
-END"""
-
-#: Census 2021 TS021 category (8-category file, by name prefix) -> high-level group. With the
-#: officer-defined field, Mixed residents are added to Other (officers record no Mixed category).
-_POPULATION_GROUP_SQL = """CASE
-    WHEN group_name LIKE 'White%' THEN 'White'
-    WHEN group_name LIKE 'Asian%' THEN 'Asian'
-    WHEN group_name LIKE 'Black%' THEN 'Black'
-    WHEN group_name LIKE 'Mixed%' THEN 'Mixed'
-    WHEN group_name LIKE 'Other%' THEN 'Other'
-END"""
-
-#: ``--by`` name -> (output column, SQL expression), plus a name column for area levels.
-BY: dict[str, tuple[str, str]] = {
-    "month": ("month", "strftime(month, '%Y-%m')"),
-    "borough": ("borough_code", "borough_code"),
-    "ward": ("ward_code", "ward_code"),
-    "lsoa": ("lsoa_code", "lsoa21_code"),
-    "object": ("object_of_search", "object_of_search"),
-    "legislation": ("legislation", "legislation"),
-    "ethnicity": ("ethnicity", _SELF_DEFINED_SQL),
-    "self-defined": ("self_defined_ethnicity", "self_defined_ethnicity"),
-    "officer-defined": ("officer_defined_ethnicity", "officer_defined_ethnicity"),
-    "outcome": ("outcome", "outcome"),
-    "type": ("search_type", "search_type"),
-    "gender": ("gender", "gender"),
-    "age": ("age_range", "age_range"),
-}
-_NAMES = {"borough": ("borough_name", "borough_name"), "ward": ("ward_name", "ward_name")}
-
-#: Outcomes that are an arrest ("Suspect arrested" is the label police.uk used before 2017).
-ARREST_OUTCOMES: tuple[str, ...] = ("Arrest", "Suspect arrested")
-#: Outcomes that are no further action (the 2017+ label and the older one).
-NFA_OUTCOMES: tuple[str, ...] = ("A no further action disposal", "Nothing found - no further action")
-
-
-def _list(values: Sequence[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
-
-
-_ARREST = f"outcome IN {_list(ARREST_OUTCOMES)}"
-_FIND = f"outcome_linked AND outcome IS NOT NULL AND outcome NOT IN {_list(NFA_OUTCOMES)}"
-_POSITIVE = f"outcome IS NOT NULL AND outcome NOT IN {_list(NFA_OUTCOMES)}"
+#: ``--by`` name -> (output column, SQL expression); the SQL lives in the store.
+BY = queries.BY
+ARREST_OUTCOMES = queries.ARREST_OUTCOMES
+NFA_OUTCOMES = queries.NFA_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -127,24 +66,15 @@ class Selection:
         """The force filter applied: the one asked for, else ``metropolitan`` for London, else any."""
         return self.force or ("metropolitan" if self.place is None else None)
 
-    def where(self) -> tuple[str, list[Any]]:
-        """SQL condition and parameters over ``searches_placed``."""
-        parts: list[str] = ["TRUE"]
-        params: list[Any] = []
-        if self.place is not None:
-            column = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[self.place.level]
-            parts.append(f"{column} = ?")
-            params.append(self.place.code)
-        if self.effective_force:
-            parts.append("force = ?")
-            params.append(self.effective_force)
-        if self.first is not None:
-            parts.append("month >= ?")
-            params.append(self.first)
-        if self.last is not None:
-            parts.append("month <= ?")
-            params.append(self.last)
-        return " AND ".join(parts), params
+    def filter(self) -> queries.SearchFilter:
+        """The rows of ``searches_placed`` this selection reads."""
+        return queries.SearchFilter(
+            None if self.place is None else self.place.level,
+            None if self.place is None else self.place.code,
+            self.effective_force,
+            self.first,
+            self.last,
+        )
 
     def describe(self) -> str:
         """The selection in words."""
@@ -205,49 +135,24 @@ class Coverage:
 
 def coverage(db: Database, sel: Selection) -> Coverage:
     """Rows, months with data, rows without location and rows outside every borough, for ``sel``."""
-    where, params = sel.where()
-    n, no_xy, outside = db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE latitude IS NULL), "
-        "count(*) FILTER (WHERE latitude IS NOT NULL AND borough_code IS NULL) "
-        f"FROM searches_placed WHERE {where}",
-        params,
-    )[0]
-    months = tuple(
-        r[0] for r in db.execute(f"SELECT DISTINCT month FROM searches_placed WHERE {where} ORDER BY 1", params)
-    )
+    n, months, no_xy, outside = queries.coverage(db, sel.filter())
     return Coverage(int(n), months, int(no_xy), int(outside))
 
 
-def _group_sql(by: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Output columns and SELECT expressions for ``by``."""
+def _check_by(by: Sequence[str]) -> None:
     unknown = [b for b in by if b not in BY]
     if unknown:
         raise SearchError(f"unknown --by {', '.join(unknown)} (choose from: {', '.join(BY)})")
-    columns, exprs = [], []
-    for b in dict.fromkeys(by):
-        column, expr = BY[b]
-        columns.append(column)
-        exprs.append(f"{expr} AS {column}")
-        if b in _NAMES:
-            name, name_expr = _NAMES[b]
-            columns.append(name)
-            exprs.append(f"max({name_expr}) AS {name}")
-    return columns, exprs
 
 
 def _grouped(db: Database, sel: Selection, by: Sequence[str], measures: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    columns, exprs = _group_sql(by)
-    # by position: an output name such as lsoa_code would otherwise bind to the table's own column
-    keys = [str(columns.index(BY[b][0]) + 1) for b in dict.fromkeys(by)]
-    where, params = sel.where()
-    select = ", ".join([*exprs, measures])
-    group = f" GROUP BY {', '.join(keys)} ORDER BY {', '.join(keys)} NULLS LAST" if keys else ""
-    return columns, db.execute(f"SELECT {select} FROM searches_placed WHERE {where}{group}", params)
+    _check_by(by)
+    return queries.grouped(db, sel.filter(), by, measures)
 
 
 def search_counts(db: Database, sel: Selection, by: Sequence[str] = ()) -> list[dict[str, object]]:
     """Searches in ``sel`` counted by the ``by`` keys (see :data:`BY`); one dict per group with ``count``."""
-    columns, rows = _grouped(db, sel, by, "count(*) AS count")
+    columns, rows = _grouped(db, sel, by, "count")
     return [dict(zip([*columns, "count"], r, strict=True)) for r in rows]
 
 
@@ -262,13 +167,7 @@ def search_rates(
       selection has the link published as True, the find rate cannot be measured and is None;
     * positive-outcome rate: any outcome other than no further action / searches.
     """
-    columns, rows = _grouped(
-        db,
-        sel,
-        by,
-        f"count(*), count(*) FILTER (WHERE {_ARREST}), count(*) FILTER (WHERE {_FIND}), "
-        f"count(*) FILTER (WHERE {_POSITIVE}), count(*) FILTER (WHERE outcome_linked)",
-    )
+    columns, rows = _grouped(db, sel, by, "rates")
     linked_any = sum(int(r[-1]) for r in rows) > 0
     notes = []
     if rows and not linked_any:
@@ -346,13 +245,7 @@ def populations(db: Database, place: Place | None, *, officer: bool = False) -> 
             "metforward reads the ethnic-group table by borough only, so it will not make a ratio for a ward or "
             "an LSOA (no other denominator would be honest). Give the borough instead, or use counts by ethnicity."
         )
-    where = "area_code LIKE 'E09%'" if place is None else "area_code = ?"
-    params = [] if place is None else [place.code]
-    rows = db.execute(
-        f"SELECT {_POPULATION_GROUP_SQL} AS grp, sum(population), count(DISTINCT area_code) FROM population_groups "
-        f"WHERE source = ? AND year = 2021 AND {where} GROUP BY grp",
-        [CENSUS_SOURCE, *params],
-    )
+    rows = queries.population_groups(db, CENSUS_SOURCE, None if place is None else place.code)
     pops = {str(g): float(p) for g, p, _ in rows if g is not None}
     areas = max((int(a) for _, _, a in rows), default=0)
     if not pops:
@@ -393,11 +286,8 @@ def disproportionality(
     pops, denominator = populations(db, sel.place, officer=officer)
     if reference not in pops:
         raise SearchError(f"reference group {reference!r} must be one of {', '.join(sorted(pops))}")
-    where, params = sel.where()
-    expr = _OFFICER_DEFINED_SQL if officer else _SELF_DEFINED_SQL
     counts = {
-        (None if g is None else str(g)): int(n)
-        for g, n in db.execute(f"SELECT {expr} AS g, count(*) FROM searches_placed WHERE {where} GROUP BY g", params)
+        (None if g is None else str(g)): int(n) for g, n in queries.ethnicity_counts(db, sel.filter(), officer=officer)
     }
     total = sum(counts.values())
     groups = [g for g in CENSUS_GROUPS if g in pops]

@@ -41,6 +41,7 @@ from metforward.domain.periods import add_months, month_text
 from metforward.errors import MetforwardError
 from metforward.store import cubes
 from metforward.store.database import Database
+from metforward.store.queries import profiles as profile_queries
 
 CITY = "E09000001"
 #: The London Datastore kind the crime profile is read from.
@@ -159,18 +160,8 @@ def similarity(db: Database, *, last: dt.date | None = None, months: int = 12) -
     if not counts:
         raise SimilarError(f"no London Datastore borough counts between {month_text(first)} and {month_text(end)}")
     people = cubes.population(db, level="borough", year=end.year)
-    pop_year = int(
-        db.scalar(
-            "SELECT coalesce(max(year), 0) FROM population WHERE level IN ('lsoa', 'borough') AND year <= ?", [end.year]
-        )
-    )
-    area = {
-        str(c): float(a)
-        for c, a in db.execute(
-            """SELECT code, area_km2 FROM areas WHERE level = 'borough' AND area_km2 > 0
-            QUALIFY row_number() OVER (PARTITION BY code ORDER BY vintage DESC, load_id DESC) = 1"""
-        )
-    }
+    pop_year = profile_queries.population_year(db, end.year)
+    area = profile_queries.borough_areas(db)
     notes: list[str] = []
     present = cubes.months_present(db, source="datastore", first=first, last=end, kind=PROFILE_KIND)
     if len(present) < months:

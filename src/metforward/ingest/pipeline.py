@@ -30,6 +30,7 @@ from metforward.ingest.sources import InputData, InputFile, expand, read_input
 from metforward.store import placements
 from metforward.store.database import Database
 from metforward.store.loading import Load, store_load
+from metforward.store.queries import placement as placement_queries
 
 logger = logging.getLogger(__name__)
 
@@ -294,14 +295,7 @@ def after_ingest(db: Database, summary: IngestSummary) -> None:
     """Work after a run: warn of units loaded twice; place searches an earlier run left unplaced."""
     ids = [f.load_id for f in summary.files if f.load_id is not None]
     if ids:
-        marks = ", ".join("?" for _ in ids)
-        twice = db.execute(
-            f"SELECT old.kind, old.force, old.source_path, old.member, new.source_path, new.member "
-            f"FROM loads old JOIN loads new ON old.replaced_by = new.load_id "
-            f"WHERE old.load_id IN ({marks}) AND new.load_id IN ({marks}) AND old.kind IN "
-            "('street', 'outcomes', 'stop-and-search') ORDER BY old.load_id",
-            [*ids, *ids],
-        )
+        twice = placement_queries.replaced_in_run(db, ids)
         for kind, force, old_path, old_member, new_path, new_member in twice:
             old = f"{old_path}!{old_member}" if old_member else old_path
             new = f"{new_path}!{new_member}" if new_member else new_path

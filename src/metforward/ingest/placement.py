@@ -37,6 +37,7 @@ from pyproj import Transformer
 
 from metforward.store import placements
 from metforward.store.database import Database
+from metforward.store.queries import placement as placement_queries
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +49,7 @@ _TO_BNG = Transformer.from_crs(4326, 27700, always_xy=True)
 
 def _newest_vintage(db: Database, level: str) -> str | None:
     """The newest year-numbered vintage of ``level`` (ONS "2024"); a GLA set ("gla") only where no ONS set is loaded."""
-    vintage = db.scalar(
-        "SELECT vintage FROM areas WHERE level = ? AND geometry IS NOT NULL GROUP BY vintage "
-        "ORDER BY try_cast(vintage AS INTEGER) DESC NULLS LAST, vintage DESC LIMIT 1",
-        [level],
-    )
-    return None if vintage is None else str(vintage)
+    return placement_queries.newest_vintage(db, level)
 
 
 def _to_bng(geoms: np.ndarray) -> np.ndarray:
@@ -140,10 +136,7 @@ def _polygons(db: Database, level: str) -> tuple[np.ndarray, np.ndarray] | None:
     vintage = _newest_vintage(db, level)
     if vintage is None:
         return None
-    areas = db.arrow(
-        "SELECT code, geometry FROM areas WHERE level = ? AND vintage = ? AND geometry IS NOT NULL ORDER BY code",
-        [level, vintage],
-    )
+    areas = placement_queries.polygons(db, level, vintage)
     polygons = _to_bng(shapely.from_wkb(areas.column("geometry").to_numpy(zero_copy_only=False)))
     return polygons, np.asarray(areas.column("code").to_numpy(zero_copy_only=False), dtype=object)
 
@@ -171,12 +164,7 @@ class Boundaries:
                 polygons = _polygons(db, level)
                 if polygons is not None:
                     self._levels[level] = polygons
-            self._known = {
-                level: dict(
-                    db.execute(f"SELECT DISTINCT {column}, borough_code FROM lsoa_places WHERE {column} IS NOT NULL")
-                )
-                for level, column in (("ward", "ward_code"), ("lsoa", "lsoa21_code"))
-            }
+            self._known = {level: placement_queries.lookup_boroughs(db, level) for level in ("ward", "lsoa")}
             self._key = key
         return self._levels, self._known
 
@@ -212,12 +200,7 @@ def place_searches(db: Database, *, load_ids: Sequence[int] | None = None, bound
     """
     started = time.perf_counter()
     levels, known = (boundaries or Boundaries()).read(db)
-    where, params = placements.searches_where(load_ids)
-    points = db.arrow(
-        "SELECT load_id, line, longitude, latitude, borough_code, ward_code, lsoa_code FROM searches "
-        f"WHERE latitude IS NOT NULL AND longitude IS NOT NULL{where}",
-        params,
-    )
+    points = placement_queries.search_points(db, load_ids)
     placed = 0
     if points.num_rows:
         placed = _place(db, points, levels, known)
@@ -262,13 +245,6 @@ def _place(
             **{column: pa.array(codes.tolist(), pa.string()) for column, codes in found.items()},
         }
     )
-    sets = ", ".join(f"{column} = p.{column}" for column in found)
-    db.register("_placed", update)
-    try:
-        db.run(
-            f"UPDATE searches SET {sets} FROM _placed p WHERE searches.load_id = p.load_id AND searches.line = p.line"
-        )
-    finally:
-        db.unregister("_placed")
+    placement_queries.write_codes(db, update, list(found))
     logger.info("new codes: %s", ", ".join(f"{n} in a {column.removesuffix('_code')}" for column, n in new.items()))
     return sum(new.values())

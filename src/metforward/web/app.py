@@ -35,6 +35,7 @@ from metforward.errors import MetforwardError
 from metforward.settings import Settings
 from metforward.store.database import Database
 from metforward.store.pool import ReadPool, prepare
+from metforward.store.queries import status as status_queries
 from metforward.web.errors import ErrorDetail, WebError
 
 log = logging.getLogger("metforward.web")
@@ -319,7 +320,7 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
         if pool is None:
             raise WebError(503, "store_closed", "the store is not open")
         with pool.connection() as db:
-            db.scalar("SELECT 1")
+            status_queries.ping(db)
         return {"status": "ok", "version": __version__, "load_version": ctx.load_version}
 
     from metforward.web.api import ROUTERS as API_ROUTERS

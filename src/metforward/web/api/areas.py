@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from metforward.store import cubes
 from metforward.store.database import Database
+from metforward.store.queries import areas as area_queries
 from metforward.web.api.common import Body, Page, Paging
 from metforward.web.app import context, get_db
 from metforward.web.errors import API_ERRORS, WebError
@@ -50,10 +51,7 @@ def all_areas(db: Database, load_version: str) -> list[Area]:
         Area(code=code, name=name, level="force")
         for code, name in sorted(cubes.area_lookup(db, source="police-uk", level="force").items())
     ]
-    rows = db.execute(
-        "SELECT DISTINCT borough_code, borough_name, ward_code, ward_name, lsoa21_code, lsoa21_name "
-        "FROM lsoa_places WHERE borough_code LIKE 'E09%'"
-    )
+    rows = area_queries.london_places(db)
     boroughs = {(b, bn) for b, bn, *_ in rows}
     wards = {(w, wn, b) for b, _, w, wn, _, _ in rows if w}
     lsoas = {(lsoa, ln, w or b) for b, _, w, _, lsoa, ln in rows}

@@ -41,6 +41,7 @@ from metforward.present import maps
 from metforward.store import cubes, places
 from metforward.store.database import Database
 from metforward.store.places import Place, PlaceError
+from metforward.store.queries import areas as area_queries
 from metforward.web.api.common import Categories
 from metforward.web.app import context, get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
@@ -113,11 +114,7 @@ def simplify(wkb: bytes) -> str:
 
 def london_codes(db: Database, level: str) -> list[str]:
     """The codes of ``level`` in London, from the LSOA lookups (boroughs: E09)."""
-    column = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}[level]
-    rows = db.execute(
-        f"SELECT DISTINCT {column} FROM lsoa_places WHERE borough_code LIKE 'E09%' AND {column} IS NOT NULL ORDER BY 1"
-    )
-    return [str(c) for (c,) in rows]
+    return area_queries.london_codes(db, level)
 
 
 def boundaries(db: Database, level: str, load_version: str) -> dict[str, tuple[str, str]]:
@@ -242,11 +239,7 @@ def area_figures(
     if level == "ward":
         lsoa_people = cubes.population(db, level="lsoa", year=year)
         people: dict[str, float] = defaultdict(float)
-        rows = db.execute(
-            "SELECT DISTINCT lsoa21_code, ward_code FROM lsoa_places "
-            "WHERE borough_code LIKE 'E09%' AND ward_code IS NOT NULL"
-        )
-        for lsoa, ward in rows:
+        for lsoa, ward in area_queries.london_lsoa_wards(db):
             if lsoa in lsoa_people:
                 people[ward] += lsoa_people[lsoa]
     else:

@@ -25,6 +25,7 @@ from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileErr
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.present.report import map_svg, trend_chart
 from metforward.store.database import Database
+from metforward.store.queries import status as status_queries
 from metforward.web.app import context, get_db
 from metforward.web.errors import WebError
 from metforward.web.pages.overview import invalid, page, slug
@@ -58,10 +59,10 @@ def year_param(db: Database, text: str | None) -> str:
             return parse_year(text).label
         except ReportError as exc:
             raise invalid("year", str(exc).replace("--year ", "")) from exc
-    last = db.scalar("SELECT max(month) FROM crimes")
+    last = status_queries.latest_street_month(db)
     if isinstance(last, dt.date):
         return str(last.year if last.month == 12 else last.year - 1)
-    latest = db.scalar("SELECT max(month) FROM area_counts")
+    latest = status_queries.latest_datastore_month(db)
     return str((latest.year if isinstance(latest, dt.date) else dt.date.today().year) - 1)
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from metforward import ATTRIBUTION
 from metforward.store import catalog
 from metforward.store.database import Database
+from metforward.store.queries import status as status_queries
 from metforward.web.app import get_db
 from metforward.web.pages.overview import page
 
@@ -183,8 +184,8 @@ def data_page(request: Request, db: Annotated[Database, Depends(get_db)]) -> HTM
                 "grid": grid(s.months),
             }
         )
-    rejects = db.execute("SELECT count(*), count(DISTINCT load_id) FROM rejects")[0]
-    loads = db.execute("SELECT count(*) FROM loads WHERE replaced_by IS NULL")[0][0]
+    rejects = status_queries.reject_counts(db)
+    loads = status_queries.live_load_count(db)
     return page(
         request,
         "data.html",
