@@ -190,6 +190,31 @@ def _where(
     return where, params
 
 
+def _two_periods(
+    db: Database,
+    source: str,
+    level: str,
+    before: tuple[dt.date, dt.date],
+    after: tuple[dt.date, dt.date],
+    by: tuple[str, ...],
+    areas: list[str] | None,
+    force: str | None,
+    kind: str | None,
+) -> tuple[str, list[str], list[Any]]:
+    """The cube, WHERE clauses and parameters of a two-period read (:func:`period_counts`, :func:`period_squares`)."""
+    table, categories = SOURCES[source]
+    if not set(by) <= set(categories):
+        raise ValueError(f"{source} has categories {categories}, not {by}")
+    ensure_cubes(db)
+    where, params = _where(
+        source, level, min(before[0], after[0]), max(before[1], after[1]), force=force, kind=kind, home=True
+    )
+    if areas:
+        where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
+        params.extend(areas)
+    return table, where, params
+
+
 def period_counts(
     db: Database,
     *,
@@ -210,16 +235,7 @@ def period_counts(
     ``("minor",)`` or both for the Datastore). Areas and categories with no count in either
     period do not appear (their counts are zero).
     """
-    table, categories = SOURCES[source]
-    if not set(by) <= set(categories):
-        raise ValueError(f"{source} has categories {categories}, not {by}")
-    ensure_cubes(db)
-    where, params = _where(
-        source, level, min(before[0], after[0]), max(before[1], after[1]), force=force, kind=kind, home=True
-    )
-    if areas:
-        where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
-        params.extend(areas)
+    table, where, params = _two_periods(db, source, level, before, after, by, areas, force, kind)
     keys = ", ".join(by)
     forces = 'list(DISTINCT "force" ORDER BY "force")' if source == "police-uk" else "NULL"
     sql = f"""
@@ -252,16 +268,7 @@ def period_squares(
     With a period's total and months of data these give the month-to-month variation the
     dispersion estimate needs (:mod:`metforward.analyse.dispersion`); a month with no row adds 0.
     """
-    table, categories = SOURCES[source]
-    if not set(by) <= set(categories):
-        raise ValueError(f"{source} has categories {categories}, not {by}")
-    ensure_cubes(db)
-    where, params = _where(
-        source, level, min(before[0], after[0]), max(before[1], after[1]), force=force, kind=kind, home=True
-    )
-    if areas:
-        where.append(f"area_code IN ({', '.join('?' for _ in areas)})")
-        params.extend(areas)
+    table, where, params = _two_periods(db, source, level, before, after, by, areas, force, kind)
     keys = ", ".join(by)
     sql = f"""
         SELECT area_code, {keys},
