@@ -199,7 +199,7 @@ def test_a_second_writer_stops_at_once_naming_the_holder(tmp_path: Path) -> None
         holder.wait()
     line = _one_line_error(result.stderr)
     assert result.returncode == 1
-    assert f"the store {db} is in use by process {holder.pid} (python -c import duckdb" in line
+    assert f"the store {db} is in use by process {holder.pid} ({Path(sys.executable).name} -c import duckdb" in line
     assert "wait for it to finish" in line and "--wait SECONDS" in line
 
 
@@ -218,7 +218,7 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
     holder.wait()
     out, _ = writer.communicate(timeout=120)
     assert writer.returncode == 0
-    assert f"waiting up to 60 s for process {holder.pid} (python -c import duckdb" in told
+    assert f"waiting up to 60 s for process {holder.pid} ({Path(sys.executable).name} -c import duckdb" in told
     assert json.loads(out)["rows_loaded"] == 3
 
 
