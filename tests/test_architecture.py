@@ -1,5 +1,6 @@
-"""The layers point one way: cli -> ingest/store -> domain; only store imports duckdb and holds SQL text; domain is
-stdlib only."""
+"""The layers point one way (``../shared/docs/ARCHITECTURE.md``): faces (cli, web) -> present, questions;
+questions -> analyse, store, domain; store -> domain; ingest -> store; analyse imports no store (kernels
+only); only store imports duckdb and holds SQL text; domain is stdlib only."""
 
 from __future__ import annotations
 
@@ -13,16 +14,93 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "metforward"
 
 #: What each layer may import from metforward (besides itself and the shared settings/errors/log).
+#: Faces may use the analyse result types they draw; they reach the store only through STORE_HANDLES.
 ALLOWED = {
     "domain": set(),
     "store": {"domain"},
     "ingest": {"domain", "store"},
-    "analyse": {"domain", "store"},
-    "present": {"domain", "analyse"},
-    "web": {"domain", "store", "analyse", "present", "ingest"},
-    "cli": {"domain", "store", "analyse", "present", "ingest", "web"},
+    "analyse": {"domain"},
+    "questions": {"domain", "store", "analyse"},
+    "present": {"domain", "analyse", "questions"},
+    "web": {"domain", "analyse", "present", "questions", "store"},
+    "cli": {"domain", "analyse", "present", "questions", "ingest", "web", "store"},
 }
 SHARED = {"settings", "errors", "log", "__init__"}
+FACES = ("cli", "web")
+#: The store modules a face may import: opening the store and holding a connection, never reading it.
+STORE_HANDLES = {"metforward.store.database", "metforward.store.access", "metforward.store.pool"}
+
+#: Imports that break the arrows today, each to be removed as its question moves into questions/
+#: (this list only shrinks; an import found here that is gone fails the test, so it cannot go stale).
+LEGACY: set[tuple[str, str]] = {
+    ("analyse/bulletin.py", "metforward.questions.compare"),
+    ("analyse/bulletin.py", "metforward.store"),
+    ("analyse/bulletin.py", "metforward.store.cubes"),
+    ("analyse/bulletin.py", "metforward.store.database"),
+    ("analyse/confidence.py", "metforward.store.database"),
+    ("analyse/confidence.py", "metforward.store.queries"),
+    ("analyse/crime_map.py", "metforward.store"),
+    ("analyse/crime_map.py", "metforward.store.cubes"),
+    ("analyse/crime_map.py", "metforward.store.database"),
+    ("analyse/crime_map.py", "metforward.store.places"),
+    ("analyse/crime_map.py", "metforward.store.queries"),
+    ("analyse/exceptions.py", "metforward.questions.compare"),
+    ("analyse/exceptions.py", "metforward.store"),
+    ("analyse/exceptions.py", "metforward.store.cubes"),
+    ("analyse/exceptions.py", "metforward.store.database"),
+    ("analyse/harm_change.py", "metforward.questions.compare"),
+    ("analyse/harm_change.py", "metforward.store"),
+    ("analyse/harm_change.py", "metforward.store.cubes"),
+    ("analyse/harm_change.py", "metforward.store.database"),
+    ("analyse/indicators.py", "metforward.store.database"),
+    ("analyse/indicators.py", "metforward.store.queries"),
+    ("analyse/jem.py", "metforward.questions.compare"),
+    ("analyse/jem.py", "metforward.store"),
+    ("analyse/jem.py", "metforward.store.cubes"),
+    ("analyse/jem.py", "metforward.store.database"),
+    ("analyse/jem.py", "metforward.store.places"),
+    ("analyse/jem.py", "metforward.store.queries"),
+    ("analyse/outcomes.py", "metforward.store.database"),
+    ("analyse/outcomes.py", "metforward.store.places"),
+    ("analyse/outcomes.py", "metforward.store.queries"),
+    ("analyse/reports.py", "metforward.questions.compare"),
+    ("analyse/reports.py", "metforward.store"),
+    ("analyse/reports.py", "metforward.store.cubes"),
+    ("analyse/reports.py", "metforward.store.database"),
+    ("analyse/reports.py", "metforward.store.places"),
+    ("analyse/reports.py", "metforward.store.queries"),
+    ("analyse/searches.py", "metforward.store.database"),
+    ("analyse/searches.py", "metforward.store.places"),
+    ("analyse/searches.py", "metforward.store.queries"),
+    ("analyse/similar.py", "metforward.store"),
+    ("analyse/similar.py", "metforward.store.cubes"),
+    ("analyse/similar.py", "metforward.store.database"),
+    ("analyse/similar.py", "metforward.store.queries"),
+    ("analyse/target_sources.py", "metforward.store.database"),
+    ("analyse/targets.py", "metforward.store"),
+    ("analyse/targets.py", "metforward.store.cubes"),
+    ("analyse/targets.py", "metforward.store.database"),
+    ("cli/counts.py", "metforward.store.catalog"),
+    ("cli/maps.py", "metforward.store.places"),
+    ("cli/serve.py", "metforward.store.catalog"),
+    ("cli/status.py", "metforward.store.catalog"),
+    ("web/api/areas.py", "metforward.store.cubes"),
+    ("web/api/areas.py", "metforward.store.queries"),
+    ("web/api/common.py", "metforward.store.places"),
+    ("web/api/geo.py", "metforward.store.cubes"),
+    ("web/api/geo.py", "metforward.store.places"),
+    ("web/api/geo.py", "metforward.store.queries"),
+    ("web/api/status.py", "metforward.store.catalog"),
+    ("web/app.py", "metforward.store.queries"),
+    ("web/pages/boroughs.py", "metforward.store.queries"),
+    ("web/pages/compare.py", "metforward.store.cubes"),
+    ("web/pages/data.py", "metforward.store.catalog"),
+    ("web/pages/data.py", "metforward.store.queries"),
+    ("web/pages/downloads.py", "metforward.store.places"),
+    ("web/pages/overview.py", "metforward.store.catalog"),
+    ("web/pages/overview.py", "metforward.store.cubes"),
+    ("web/pages/overview.py", "metforward.store.places"),
+}
 
 
 def imports(path: Path) -> set[str]:
@@ -33,6 +111,8 @@ def imports(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
+            if node.module == "metforward.store":  # from metforward.store import cubes
+                found.update(f"metforward.store.{alias.name}" for alias in node.names)
     return found
 
 
@@ -40,17 +120,43 @@ def modules(layer: str) -> list[Path]:
     return sorted((PACKAGE / layer).rglob("*.py"))
 
 
-@pytest.mark.parametrize("layer", sorted(ALLOWED))
-def test_layer_imports_only_what_it_may(layer: str) -> None:
-    for path in modules(layer):
-        for name in imports(path):
-            parts = name.split(".")
-            if parts[0] != "metforward" or len(parts) < 2:
-                continue
-            target = parts[1]
-            assert target == layer or target in SHARED or target in ALLOWED[layer], (
-                f"{path.relative_to(PACKAGE)} imports {name}: {layer} may not import {target}"
-            )
+def breaks(path: Path, layer: str, name: str) -> bool:
+    """Whether ``path`` (in ``layer``) importing ``name`` breaks the arrows."""
+    parts = name.split(".")
+    if parts[0] != "metforward" or len(parts) < 2:
+        return False
+    target = parts[1]
+    if target == layer or target in SHARED:
+        return False
+    if target not in ALLOWED[layer]:
+        return True
+    return layer in FACES and target == "store" and name != "metforward.store" and name not in STORE_HANDLES
+
+
+def found_breaks() -> set[tuple[str, str]]:
+    return {
+        (str(path.relative_to(PACKAGE)), name)
+        for layer in ALLOWED
+        for path in modules(layer)
+        for name in imports(path)
+        if breaks(path, layer, name)
+    }
+
+
+def test_layers_import_only_what_they_may() -> None:
+    new = sorted(found_breaks() - LEGACY)
+    assert not new, "imports against the arrows:\n" + "\n".join(f"{p} imports {n}" for p, n in new)
+
+
+def test_the_legacy_list_only_shrinks() -> None:
+    gone = sorted(LEGACY - found_breaks())
+    assert not gone, "remove these from LEGACY, they are fixed:\n" + "\n".join(f"{p} {n}" for p, n in gone)
+
+
+def test_faces_do_not_read_the_store_directly(tmp_path: Path) -> None:
+    assert breaks(PACKAGE / "cli" / "x.py", "cli", "metforward.store.cubes")
+    assert not breaks(PACKAGE / "cli" / "x.py", "cli", "metforward.store.access")
+    assert breaks(PACKAGE / "analyse" / "x.py", "analyse", "metforward.store.database")
 
 
 def test_only_store_imports_duckdb() -> None:

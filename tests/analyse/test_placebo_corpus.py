@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metforward.analyse.compare import compare
+from metforward.questions.compare import compare
 from metforward.analyse.dispersion import OWN, compare_quasi, estimate_dispersion, judge
 from metforward.analyse.poisson import bh_qvalues
 from metforward.cli.compare import build_spec

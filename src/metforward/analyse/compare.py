@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from metforward.analyse.dispersion import METHODS, judge
-from metforward.domain.areas import GSS_CODE, borough_code
-from metforward.domain.periods import add_months, month_range, month_text, parse_month
-from metforward.errors import MetforwardError
-from metforward.store import cubes
-from metforward.store.database import Database
+from metforward.domain.periods import Period, month_range
+from metforward.errors import BadRequest, NoData
+
+__all__ = ["Period", "CompareSpec", "CompareRow", "CompareTable", "CompareCounts", "choose_kind", "tabulate"]
 
 LEVELS = ("force", "borough", "ward", "lsoa")
 SOURCES = ("police-uk", "datastore")
@@ -38,49 +37,8 @@ _LEVEL_KINDS = {
 }
 
 
-class CompareError(MetforwardError):
-    """A comparison that cannot be made as asked (bad period, unknown area, no data)."""
-
-    code = "compare"
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive range of months."""
-
-    first: dt.date
-    last: dt.date
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """Parse ``YYYY-MM:YYYY-MM`` (or a single ``YYYY-MM``)."""
-        parts = text.split(":")
-        if len(parts) not in (1, 2):
-            raise CompareError(f"not a period: {text!r} (expected YYYY-MM:YYYY-MM, e.g. 2008-06:2010-02)")
-        try:
-            first, last = parse_month(parts[0]), parse_month(parts[-1])
-        except ValueError as exc:
-            raise CompareError(str(exc)) from exc
-        if last < first:
-            raise CompareError(f"period {text!r} ends before it starts")
-        return cls(first, last)
-
-    @classmethod
-    def around(cls, pivot: str, window: int) -> tuple[Period, Period]:
-        """The ``window`` months before ``pivot`` and the ``window`` months from ``pivot`` on."""
-        start = parse_month(pivot)
-        return (
-            cls(add_months(start, -window), add_months(start, -1)),
-            cls(start, add_months(start, window - 1)),
-        )
-
-    @property
-    def months(self) -> int:
-        """How many months the period spans."""
-        return (self.last.year - self.first.year) * 12 + self.last.month - self.first.month + 1
-
-    def __str__(self) -> str:
-        return f"{month_text(self.first)}:{month_text(self.last)}"
+class CompareError(BadRequest):
+    """A comparison that cannot be made as asked: a method, source, level or category scheme it does not know."""
 
 
 @dataclass(frozen=True)
@@ -100,16 +58,16 @@ class CompareSpec:
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
-            raise CompareError(f"unknown method {self.method!r} (expected one of {', '.join(METHODS)})")
+            raise CompareError(f"unknown method {self.method!r} (expected one of {', '.join(METHODS)})", field="method")
         if self.source not in SOURCES:
-            raise CompareError(f"unknown source {self.source!r} (expected one of {', '.join(SOURCES)})")
+            raise CompareError(f"unknown source {self.source!r} (expected one of {', '.join(SOURCES)})", field="source")
         if self.level not in LEVELS:
-            raise CompareError(f"unknown level {self.level!r} (expected one of {', '.join(LEVELS)})")
+            raise CompareError(f"unknown level {self.level!r} (expected one of {', '.join(LEVELS)})", field="level")
         allowed = ("category",) if self.source == "police-uk" else ("major", "minor")
         if self.by not in allowed:
-            raise CompareError(f"{self.source} categories are {' or '.join(allowed)}, not {self.by!r}")
+            raise CompareError(f"{self.source} categories are {' or '.join(allowed)}, not {self.by!r}", field="by")
         if not 0 < self.alpha < 1:
-            raise CompareError("alpha must lie between 0 and 1")
+            raise CompareError("alpha must lie between 0 and 1", field="alpha")
 
 
 @dataclass(frozen=True)
@@ -171,18 +129,18 @@ class CompareTable:
         return [m for m in asked if m not in present]
 
 
-def _choose_kind(db: Database, spec: CompareSpec) -> str | None:
+def choose_kind(spec: CompareSpec, available: Mapping[str, tuple[dt.date, dt.date]]) -> str | None:
+    """The Datastore file kind a comparison reads: the one asked for, else the best of ``available``
+    (kind -> first and last month loaded) at the spec's level that covers both periods, else the one
+    that covers most of them. None for police.uk."""
     if spec.source != "datastore":
         return None
     if spec.kind:
         return spec.kind
-    available = {k: (first, last) for k, first, last in cubes.datastore_kinds(db)}
     start, end = min(spec.before.first, spec.after.first), max(spec.before.last, spec.after.last)
     candidates = [k for k in _LEVEL_KINDS[spec.level] if k in available]
     if not candidates:
-        raise CompareError(
-            f"no London Datastore counts at {spec.level} level are loaded; ingest a Datastore file first"
-        )
+        raise NoData(f"no London Datastore counts at {spec.level} level are loaded; ingest a Datastore file first")
     covering = [k for k in candidates if available[k][0] <= start and end <= available[k][1]]
     if covering:
         return covering[0]
@@ -195,74 +153,39 @@ def _choose_kind(db: Database, spec: CompareSpec) -> str | None:
     return max(candidates, key=overlap)
 
 
-def resolve_areas(db: Database, spec: CompareSpec) -> list[str] | None:
-    """The area codes an ``--area`` NAME-or-GSS-code means at the spec's level (None: all areas)."""
-    if spec.area is None:
-        return None
-    text = spec.area.strip()
-    names = cubes.area_lookup(db, source=spec.source, level=spec.level)
-    if text in names:
-        return [text]
-    if GSS_CODE.match(text.upper()) and text.upper() in names:
-        return [text.upper()]
-    code = borough_code(text) if spec.level == "borough" else None
-    if code and code in names:
-        return [code]
-    wanted = re.sub(r"\s+", " ", text.lower())
-    found = [c for c, n in names.items() if n and n.lower() == wanted]
-    if not found:
-        raise CompareError(
-            f"no {spec.level} called {spec.area!r} in the {spec.source} data loaded "
-            f"(give a GSS code or a name, e.g. Westminster or E09000033)"
-        )
-    return found
+@dataclass(frozen=True)
+class CompareCounts:
+    """What a comparison reads from the store (see :func:`metforward.questions.compare.read_counts`).
+
+    ``raw``: one row per area and category, (code, name, category, before, after, forces);
+    ``squares``: (code, category) -> sums of squared monthly counts in each period (quasi-Poisson);
+    ``covered``: (force, category) -> months that force published that category (police.uk);
+    ``no_location``: category -> share of crimes without a location; ``people``: area code -> residents.
+    """
+
+    kind: str | None
+    raw: list[tuple[Any, ...]]
+    present_before: list[dt.date]
+    present_after: list[dt.date]
+    squares: Mapping[tuple[str, str], tuple[float, float]]
+    covered: Mapping[tuple[str, str], set[dt.date]]
+    no_location: Mapping[str, float]
+    people: Mapping[str, float]
 
 
-def compare(db: Database, spec: CompareSpec) -> CompareTable:
-    """Compare the two periods of ``spec`` for every area and category it selects."""
-    kind = _choose_kind(db, spec)
-    areas = resolve_areas(db, spec)
-    by = (spec.by,)
-    raw = cubes.period_counts(
-        db,
-        source=spec.source,
-        level=spec.level,
-        before=(spec.before.first, spec.before.last),
-        after=(spec.after.first, spec.after.last),
-        by=by,
-        areas=areas,
-        force=spec.force,
-        kind=kind,
-    )
-    present_before = cubes.months_present(
-        db, source=spec.source, first=spec.before.first, last=spec.before.last, force=spec.force, kind=kind
-    )
-    present_after = cubes.months_present(
-        db, source=spec.source, first=spec.after.first, last=spec.after.last, force=spec.force, kind=kind
-    )
+def tabulate(spec: CompareSpec, counts: CompareCounts) -> CompareTable:
+    """The comparison of ``spec`` from the counts read for it: rate ratios, intervals, p and q values,
+    verdicts, completeness and rates, for every area and category."""
+    raw = counts.raw
     notes = []
-    if not present_before or not present_after:
+    if not counts.present_before or not counts.present_after:
         notes.append('no data in one of the periods: every verdict is "can\'t tell"')
     before = np.array([r[3] for r in raw], dtype=np.int64)
     after = np.array([r[4] for r in raw], dtype=np.int64)
-    t_before, t_after = _exposures(db, spec, raw, present_before, present_after)
+    t_before, t_after = exposures(spec, raw, counts.present_before, counts.present_after, counts.covered)
     if len(raw) and (t_before == 0).any() | (t_after == 0).any():
         notes.append('rows whose force published the category in only one period: "can\'t tell" (no exposure)')
-    squares = (
-        cubes.period_squares(
-            db,
-            source=spec.source,
-            level=spec.level,
-            before=(spec.before.first, spec.before.last),
-            after=(spec.after.first, spec.after.last),
-            by=by,
-            areas=areas,
-            force=spec.force,
-            kind=kind,
-        )
-        if spec.method == "quasi"
-        else {}
-    )
+    squares = counts.squares
     s_before = np.array([squares.get((r[0], r[2]), (0.0, 0.0))[0] for r in raw], dtype=np.float64)
     s_after = np.array([squares.get((r[0], r[2]), (0.0, 0.0))[1] for r in raw], dtype=np.float64)
     judged = judge(
@@ -276,18 +199,7 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
         alpha=spec.alpha,
     )
     stats = [judged.row(i) for i in range(len(raw))]
-    no_location = (
-        cubes.no_location_share(
-            db,
-            first=min(spec.before.first, spec.after.first),
-            last=max(spec.before.last, spec.after.last),
-            force=spec.force,
-        )
-        if spec.source == "police-uk"
-        else {}
-    )
-    pop_year = spec.after.last.year
-    people = cubes.population(db, level=spec.level, year=pop_year) if spec.level in ("borough", "lsoa") else {}
+    people = counts.people
     asked = spec.before.months + spec.after.months
     rows = []
     for i, ((code, name, category, n_before, n_after, _forces), (pct, rr, lo, hi, p, qv, v)) in enumerate(
@@ -316,7 +228,7 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
                 months_asked_before=spec.before.months,
                 months_asked_after=spec.after.months,
                 completeness=round(completeness, 4),
-                no_location_share=_f(no_location.get(category)),
+                no_location_share=_f(counts.no_location.get(category)),
                 rate_before_per_1000=_annual_rate(n_before, m_before, pop),
                 rate_after_per_1000=_annual_rate(n_after, m_after, pop),
                 method=spec.method,
@@ -324,29 +236,35 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
                 dispersion_months=int(judged.dispersion_months[i]),
             )
         )
+    pop_year = spec.after.last.year
     return CompareTable(
-        spec, rows, kind, present_before, present_after, pop_year if people else None, notes, judged.summary()
+        spec,
+        rows,
+        counts.kind,
+        counts.present_before,
+        counts.present_after,
+        pop_year if people else None,
+        notes,
+        judged.summary(),
     )
 
 
-def _exposures(
-    db: Database,
+def exposures(
     spec: CompareSpec,
     raw: list[tuple[Any, ...]],
     present_before: list[dt.date],
     present_after: list[dt.date],
+    covered: Mapping[tuple[str, str], set[dt.date]],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Months of data behind each row in each period.
 
     London Datastore files are complete grids: every row has the months the source has. police.uk
-    rows count only the months in which the forces behind the row published that crime type.
+    rows count only the months in which the forces behind the row published that crime type
+    (``covered``: (force, category) -> months).
     """
     n = len(raw)
     if spec.source != "police-uk":
         return np.full(n, float(len(present_before))), np.full(n, float(len(present_after)))
-    covered = cubes.coverage(
-        db, first=min(spec.before.first, spec.after.first), last=max(spec.before.last, spec.after.last)
-    )
     t_before, t_after = np.zeros(n), np.zeros(n)
     for i, row in enumerate(raw):
         category, forces = row[2], row[5] or []

@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from metforward.analyse.compare import CompareSpec, Period, _choose_kind, compare
+from metforward.analyse.compare import CompareSpec, Period, choose_kind
 from metforward.analyse.funnel import funnel
 from metforward.analyse.poisson import bh_qvalues
 from metforward.analyse.spc import Season, latest_seasonal_xmr, seasonal_factors
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range, month_text
+from metforward.questions.compare import compare
 from metforward.store import cubes
 from metforward.store.database import Database
 
@@ -216,7 +217,7 @@ def exceptions(
     spec = CompareSpec(
         before, recent, source=source, level="borough", by=by, force=force, kind=kind, alpha=alpha, method=method
     )
-    kind = _choose_kind(db, spec) if source == "datastore" else None
+    kind = choose_kind(spec, {k: (a, b) for k, a, b in cubes.datastore_kinds(db)}) if source == "datastore" else None
     table = compare(db, spec)
     tests["trend"] = len(table.rows)
     for row in table.rows:

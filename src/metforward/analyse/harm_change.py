@@ -37,10 +37,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from metforward.analyse.compare import CompareRow, CompareSpec, CompareTable, compare
+from metforward.analyse.compare import CompareRow, CompareSpec, CompareTable
 from metforward.analyse.dispersion import dispersion_line, pool_dispersion
 from metforward.analyse.harm import load_weights
 from metforward.analyse.poisson import bh_qvalues, verdicts
+from metforward.questions.compare import compare
 from metforward.store import cubes
 from metforward.store.database import Database
 

@@ -39,11 +39,12 @@ import numpy as np
 import shapely
 
 from metforward.analyse import crime_map, outcomes, searches
-from metforward.analyse.compare import CompareRow, CompareSpec, Period, compare
+from metforward.analyse.compare import CompareRow, CompareSpec, Period
 from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.similar import most_similar
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import MetforwardError
+from metforward.questions.compare import compare
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, resolve_place

@@ -22,7 +22,7 @@ from typing import Any
 import shapely
 
 from metforward.analyse.bulletin import BulletinData
-from metforward.analyse.compare import CompareSpec, CompareTable, Period, compare
+from metforward.analyse.compare import CompareSpec, CompareTable, Period
 from metforward.analyse.confidence import Figure, figures
 from metforward.analyse.crime_map import HotSpotMap, HotStreets, hot_spots, hot_streets
 from metforward.analyse.geo import shape_to_bng
@@ -34,6 +34,7 @@ from metforward.analyse.targets import Target, TargetResult, TargetsFile, check_
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
+from metforward.questions.compare import compare
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from typing import Annotated
@@ -12,32 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.compare import CompareError, CompareSpec, CompareTable, Period, compare
+from metforward.analyse.compare import CompareSpec, CompareTable
+from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
-from metforward.errors import OptionError
+from metforward.present.csv import write_csv
+from metforward.questions.compare import Query, ask
 
-COLUMNS = (
-    "area_code",
-    "area_name",
-    "category",
-    "before",
-    "after",
-    "change_pct",
-    "rate_ratio",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "q_value",
-    "verdict",
-    "months_before",
-    "months_after",
-    "completeness",
-    "method",
-    "dispersion",
-    "dispersion_months",
-)
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
 
 
@@ -119,7 +100,12 @@ LevelOpt = Annotated[str, typer.Option(help="force | borough | ward | lsoa")]
 AreaOpt = Annotated[str | None, typer.Option(help="One area: a name or GSS code (e.g. Westminster, E09000033).")]
 SourceOpt = Annotated[str, typer.Option(help="police-uk | datastore")]
 ForceOpt = Annotated[str | None, typer.Option(help="police.uk: only this force's rows (e.g. metropolitan).")]
-KindOpt = Annotated[str | None, typer.Option(help="Datastore file kind (default: the best one covering the periods).")]
+KindOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--kind", "--datastore-kind", help="Datastore file kind (default: the best one covering the periods)."
+    ),
+]
 AlphaOpt = Annotated[float, typer.Option(help="Significance level for the verdict (on q values).")]
 MethodOpt = Annotated[
     str,
@@ -128,100 +114,50 @@ MethodOpt = Annotated[
         "poisson: the exact conditional Poisson test."
     ),
 ]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Write CSV.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON: a list of objects.")]
 
 
-def build_spec(
-    *,
-    before: str | None,
-    after: str | None,
-    around: str | None,
-    window: int,
-    level: str,
-    area: str | None,
-    source: str,
-    by: str | None,
-    force: str | None,
-    datastore_kind: str | None,
-    alpha: float,
-    method: str = "quasi",
-) -> CompareSpec:
-    """The comparison the shared options ask for; :class:`OptionError` (exit status 2) when they are wrong."""
-    try:
-        if around:
-            first, second = Period.around(around, window)
-        elif before and after:
-            first, second = Period.parse(before), Period.parse(after)
-        else:
-            raise CompareError("give --before and --after, or --around (with --window)")
-        return CompareSpec(
-            before=first,
-            after=second,
-            source=source,
-            level=level,
-            area=area,
-            force=force,
-            by=by or ("category" if source == "police-uk" else "major"),
-            kind=datastore_kind,
-            alpha=alpha,
-            method=method,
-        )
-    except (CompareError, ValueError) as exc:
-        raise OptionError(str(exc)) from exc
-
-
-def write_rows(rows: list[dict[str, object]], columns: tuple[str, ...], *, as_csv: bool) -> None:
-    """Rows as CSV (lists joined with "; ") or as a JSON list of objects, to standard output."""
-    if not as_csv:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else list(columns))
-    writer.writeheader()
-    writer.writerows({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in r.items()} for r in rows)
+def compare_command(
+    ctx: typer.Context,
+    before: BeforeOpt = None,
+    after: AfterOpt = None,
+    around: AroundOpt = None,
+    window: WindowOpt = Query.window,
+    level: LevelOpt = Query.level,
+    area: AreaOpt = None,
+    source: SourceOpt = Query.source,
+    by: Annotated[
+        str | None, typer.Option(help="Categories: police-uk 'category'; datastore 'major' or 'minor'.")
+    ] = None,
+    force: ForceOpt = None,
+    kind: KindOpt = None,
+    alpha: AlphaOpt = Query.alpha,
+    method: MethodOpt = Query.method,
+    as_csv: CsvOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict."""
+    query = Query(before, after, around, window, level, area, source, by, force, kind, alpha, method)
+    query.spec()  # a bad option is a usage error before the store is opened
+    with reader(ctx) as db:
+        answer = ask(db, query)
+    if not emit(answer, as_json=as_json, as_csv=as_csv):
+        print_table(answer.result)
 
 
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
+    app.command("compare")(compare_command)
 
-    @app.command("compare")
-    def compare_command(
-        ctx: typer.Context,
-        before: BeforeOpt = None,
-        after: AfterOpt = None,
-        around: AroundOpt = None,
-        window: WindowOpt = 21,
-        level: LevelOpt = "borough",
-        area: AreaOpt = None,
-        source: SourceOpt = "police-uk",
-        by: Annotated[
-            str | None, typer.Option(help="Categories: police-uk 'category'; datastore 'major' or 'minor'.")
-        ] = None,
-        force: ForceOpt = None,
-        datastore_kind: KindOpt = None,
-        alpha: AlphaOpt = 0.05,
-        method: MethodOpt = "quasi",
-        as_csv: CsvOpt = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict."""
-        spec = build_spec(
-            before=before,
-            after=after,
-            around=around,
-            window=window,
-            level=level,
-            area=area,
-            source=source,
-            by=by,
-            force=force,
-            datastore_kind=datastore_kind,
-            alpha=alpha,
-            method=method,
-        )
-        with reader(ctx) as db:
-            table = compare(db, spec)
-        if as_json or as_csv:
-            write_rows([r.as_dict() for r in table.rows], COLUMNS, as_csv=as_csv)
-        else:
-            print_table(table)
+
+def build_spec(**options: object) -> CompareSpec:
+    """Transitional (for ``harm`` until it is a question): the compare spec of the shared options."""
+    kind = options.pop("datastore_kind", None)
+    return Query(kind=kind, **options).spec()  # type: ignore[arg-type]
+
+
+def write_rows(rows: list[dict[str, object]], columns: tuple[str, ...], *, as_csv: bool) -> None:
+    """Transitional (for commands not yet answering through questions): rows as CSV or a JSON list."""
+    if not as_csv:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    write_csv(sys.stdout, rows, columns)

@@ -16,9 +16,7 @@ from metforward.cli.compare import (
     AreaOpt,
     AroundOpt,
     BeforeOpt,
-    CsvOpt,
     ForceOpt,
-    JsonOpt,
     KindOpt,
     LevelOpt,
     MethodOpt,
@@ -30,6 +28,7 @@ from metforward.cli.compare import (
     pval,
     write_rows,
 )
+from metforward.cli.output import CsvOpt, JsonOpt
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 

@@ -68,6 +68,22 @@ _ALIASES: Final[dict[str, str]] = {
     "royal borough of kingston upon thames": "E09000021",
 }
 
+#: The one alias table for "all of London" (the Metropolitan Police area as the figures cover it): an
+#: area option given one of these, in any case, or left empty, asks about London as a whole.
+LONDON_NAMES: Final[frozenset[str]] = frozenset(
+    {"", "london", "all", "mps", "met", "met police", "metropolitan", "metropolitan police", "greater london"}
+)
+
+
+def means_london(text: str | None) -> bool:
+    """Whether an area option asks about London as a whole (None, empty, or a name in :data:`LONDON_NAMES`).
+
+    >>> means_london("MPS"), means_london(None), means_london("City of London")
+    (True, True, False)
+    """
+    return text is None or re.sub(r"\s+", " ", text.strip().lower()) in LONDON_NAMES
+
+
 GSS_CODE = re.compile(r"^[EWSN]\d{8}$")
 LSOA_CODE = re.compile(r"^[EW]01\d{6}$")
 

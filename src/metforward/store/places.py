@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from metforward.domain.areas import GSS_CODE, borough_code
-from metforward.errors import MetforwardError
+from metforward.domain.areas import GSS_CODE, borough_code, means_london
+from metforward.errors import Ambiguous, BadRequest, NoData, NotFound
 from metforward.store.cubes import ensure_cubes
 from metforward.store.database import Database
+from metforward.store.queries import places as place_queries
 
 #: GSS code prefixes of the levels an area can be named at.
 _PREFIX = {"E09": "borough", "E05": "ward", "E01": "lsoa", "W01": "lsoa", "W05": "ward"}
 _COLUMN = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}
 
 
-class PlaceError(MetforwardError):
+class PlaceError(NotFound):
     """An area that cannot be found in the data loaded."""
-
-    code = "unknown_place"
 
 
 @dataclass(frozen=True)
@@ -37,46 +37,84 @@ class Place:
     name: str
 
 
-def resolve_place(db: Database, text: str) -> Place:
-    """The area a NAME-or-GSS-code means: a GSS code's prefix says its level; a name is tried as a
-    borough, then as a ward, then as an LSOA name (e.g. "Westminster 018A").
+def resolve_area(
+    db: Database, text: str | None, *, names: Mapping[str, str | None] | None = None, level: str | None = None
+) -> Place | None:
+    """The one area resolver: the area an option's NAME-or-GSS-code means, or None for London as a whole
+    (no area, or a name in :data:`metforward.domain.areas.LONDON_NAMES`: London, MPS, all, ...).
 
-    Needs the LSOA lookups loaded (they place every LSOA in its ward and borough).
+    With ``names`` (code -> name of the areas a table holds at ``level``) the area is looked for among
+    them: a code, a London borough's name in any common form, or a name in any case. Otherwise a GSS
+    code's prefix says its level, a London borough is known by name, and a ward or LSOA name
+    ("Westminster 018A") is looked up in the ONS lookups.
+
+    Raises :class:`NotFound` (no such area), :class:`Ambiguous` (two wards of that name: give the code)
+    or :class:`NoData` (a ward or LSOA name, and no lookups are loaded).
+    """
+    if means_london(text):
+        return None
+    assert text is not None
+    if names is not None:
+        return _among(text, names, level or "area")
+    return resolve_place(db, text)
+
+
+def _among(text: str, names: Mapping[str, str | None], level: str) -> Place:
+    wanted = text.strip()
+    for code in (wanted, wanted.upper(), borough_code(wanted) if level == "borough" else None):
+        if code and code in names:
+            return Place(level, code, names[code] or code)
+    key = re.sub(r"\s+", " ", wanted.lower())
+    found = sorted(c for c, n in names.items() if n and re.sub(r"\s+", " ", n.lower()) == key)
+    if len(found) == 1:
+        return Place(level, found[0], names[found[0]] or found[0])
+    if found:
+        raise Ambiguous(
+            f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {', '.join(found)}", field="area"
+        )
+    raise PlaceError(
+        f"no {level} called {text!r} in the data loaded (give a GSS code or a name, e.g. Westminster or E09000033)",
+        field="area",
+    )
+
+
+def resolve_place(db: Database, text: str) -> Place:
+    """The area a NAME-or-GSS-code means (never London as a whole: see :func:`resolve_area`): a GSS
+    code's prefix says its level; a name is tried as a borough, then as a ward, then as an LSOA name
+    (e.g. "Westminster 018A"). Needs the LSOA lookups loaded (they place every LSOA in its ward and borough).
     """
     wanted = text.strip()
-    if not db.scalar("SELECT count(*) FROM lsoa_places"):
-        raise PlaceError("no LSOA lookups are loaded: ingest the ONS LSOA lookups first (see `metforward ingest`)")
+    if not wanted:
+        raise BadRequest("give an area name or GSS code", field="area")
     code = wanted.upper()
+    borough = borough_code(wanted)
+    if not place_queries.lookups_loaded(db):
+        raise NoData(
+            "no LSOA lookups are loaded: ingest the ONS LSOA lookups first (see `metforward ingest`)", field="area"
+        )
     if GSS_CODE.match(code) and code[:3] in _PREFIX:
         level = _PREFIX[code[:3]]
-        column = _COLUMN[level]
-        name_column = {"borough": "borough_name", "ward": "ward_name", "lsoa": "lsoa21_name"}[level]
-        name = db.scalar(f"SELECT max({name_column}) FROM lsoa_places WHERE {column} = ?", [code])
+        name = place_queries.name_of(db, level, code)
         if name is None:
-            raise PlaceError(f"no {level} with code {code} in the lookups loaded")
+            raise PlaceError(f"no {level} with code {code} in the lookups loaded", field="area")
         return Place(level, code, str(name))
-    borough = borough_code(wanted)
     if borough:
-        name = db.scalar("SELECT max(borough_name) FROM lsoa_places WHERE borough_code = ?", [borough])
+        name = place_queries.name_of(db, "borough", borough)
         if name is not None:
             return Place("borough", borough, str(name))
     key = re.sub(r"\s+", " ", wanted.lower())
-    for level, code_col, name_col in (
-        ("borough", "borough_code", "borough_name"),
-        ("ward", "ward_code", "ward_name"),
-        ("lsoa", "lsoa21_code", "lsoa21_name"),
-    ):
-        found = db.execute(
-            f"SELECT DISTINCT {code_col}, {name_col}, borough_name FROM lsoa_places "
-            f"WHERE lower({name_col}) = ? AND borough_code LIKE 'E09%' ORDER BY 1",
-            [key],
-        )
+    for level in ("borough", "ward", "lsoa"):
+        found = place_queries.named(db, level, key)
         if len(found) == 1:
             return Place(level, str(found[0][0]), str(found[0][1]))
         if len(found) > 1:
             options = ", ".join(f"{c} ({b})" for c, _, b in found)
-            raise PlaceError(f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {options}")
-    raise PlaceError(f"no borough, ward or LSOA called {text!r} in the lookups loaded (give a name or a GSS code)")
+            raise Ambiguous(
+                f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {options}", field="area"
+            )
+    raise PlaceError(
+        f"no borough, ward or LSOA called {text!r} in the lookups loaded (give a name or a GSS code)", field="area"
+    )
 
 
 def place_counts(

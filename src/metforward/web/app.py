@@ -302,7 +302,8 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
 
     @app.exception_handler(MetforwardError)
     async def domain_error(request: Request, exc: MetforwardError) -> Response:
-        return _error(request, WebError(400, "cannot_answer", str(exc)))
+        details = [ErrorDetail(field=f"query.{exc.field}", message=str(exc))] if exc.field else []
+        return _error(request, WebError(exc.http_status, exc.code, str(exc), details))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

@@ -3,12 +3,8 @@ JSON-safe serialisation of the analyse results, and area resolution to clean 4xx
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query, Request
@@ -19,12 +15,13 @@ from metforward.analyse.compare import DATASTORE_PREFERENCE
 from metforward.domain.categories import ALL_CRIME_TYPES
 from metforward.domain.forces import FORCES
 from metforward.domain.periods import month_text
-from metforward.errors import MetforwardError
+from metforward.questions.answer import jsonable
+from metforward.store import places
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
 from metforward.store.pool import ReadPool
 from metforward.web.app import context, link
-from metforward.web.errors import ErrorDetail, WebError
+from metforward.web.errors import WebError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,6 +53,16 @@ class Page(Body, Generic[T]):
         None,
         description="URL of the next page (null on the last page): on the server's configured base URL, else relative.",
     )
+
+
+class Envelope(Page[T], Generic[T]):
+    """The one body of every API route that answers a question: the envelope of ``--json`` and
+    ``Answer.to_json()`` (question, query, meta, notes, total, items), with ``items`` paged."""
+
+    question: str = Field(description="Which question this answers.")
+    query: dict[str, Any] = Field(description="The query as answered, defaults filled in.")
+    meta: dict[str, Any] = Field(description="What the answer rests on: method, periods, completeness, loads used.")
+    notes: list[str] = Field(description="What a reader must know: missing months, cautions.")
 
 
 #: The paging query parameters, for routes that take them directly rather than through :class:`Paging`.
@@ -104,49 +111,6 @@ class Paging:
         }
 
 
-class ResultCache:
-    """A small LRU cache of analyse results keyed by the store's load version and the question.
-
-    The store is read-only between loads, so a result stays true until the load version changes;
-    a new load makes every old key unreachable (they age out). Thread-safe: routes run in a pool.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._building: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, make: Callable[[], R]) -> R:
-        """The cached result for ``key`` (include the load version in it), made by ``make()`` on a miss.
-
-        Concurrent misses on one key wait for a single ``make()`` (no stampede of identical queries
-        when a cold server meets many clients at once).
-        """
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                found: R = self._items[key]
-                return found
-            building = self._building.setdefault(key, threading.Lock())
-        with building:
-            with self._lock:
-                if key in self._items:
-                    self._items.move_to_end(key)
-                    done: R = self._items[key]
-                    return done
-            try:
-                value = make()
-            finally:
-                with self._lock:
-                    self._building.pop(key, None)
-            with self._lock:
-                self._items[key] = value
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-        return value
-
-
 def json_response(model: type[BaseModel], body: Mapping[str, Any]) -> bytes:
     """``body`` validated against ``model`` and serialised, for a route that caches its responses."""
     return model.model_validate(body).model_dump_json().encode()
@@ -160,60 +124,17 @@ def borrowed(request: Request) -> ReadPool:
     return pool
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` as JSON-safe data: an analyse result's own ``as_dict()`` when it has one (so the
-    field names are the CLI ``--json`` names), other dataclasses field by field, dates as ISO text,
-    NaN and infinity as null, tuples and sets as lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        as_dict = getattr(value, "as_dict", None)
-        raw = as_dict() if callable(as_dict) else {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        return jsonable(raw)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item"):  # a numpy scalar
-        return jsonable(value.item())
-    return str(value)
-
-
 def months(values: Sequence[dt.date]) -> list[str]:
     """Months as ``YYYY-MM`` text."""
     return [month_text(m) for m in values]
 
 
 def resolve_area(db: Database, text: str) -> Place:
-    """The borough, ward or LSOA ``text`` (a name or GSS code) names: 404 when none, 422 when ambiguous."""
-    if not text.strip():
-        raise WebError(
-            422,
-            "invalid_parameter",
-            "give an area name or GSS code",
-            [ErrorDetail(field="query.area", message="empty")],
-        )
-    try:
-        return resolve_place(db, text)
-    except MetforwardError as exc:
-        message = str(exc)
-        if " are called " in message:
-            raise WebError(422, "ambiguous_area", message, [ErrorDetail(field="query.area", message=message)]) from exc
-        if message.startswith("no ") and "lookups are loaded" not in message:
-            raise WebError(404, "not_found", message) from exc
-        raise WebError(400, "cannot_answer", message) from exc
+    """The borough, ward or LSOA ``text`` (a name or GSS code) names: the one resolver's typed errors
+    (404 none, 422 ambiguous or empty, 409 no lookups loaded)."""
+    return resolve_place(db, text)
 
 
 def london_or_area(db: Database, text: str | None) -> Place | None:
-    """``None`` for London (or no area), else the area ``text`` names (see :func:`resolve_area`)."""
-    if text is None or text.strip().lower() in ("london", "all", "mps", ""):
-        return None
-    return resolve_area(db, text)
+    """``None`` for London (no area, or London, MPS, all, ...), else the area ``text`` names."""
+    return places.resolve_area(db, text)

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
 from metforward.domain.periods import parse_month
 from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Force, Page, Paging, ResultCache
+from metforward.web.api.common import MONTH, Force, Page, Paging
 from metforward.web.app import context, get_db
+from metforward.web.cache import ResultCache
 from metforward.web.errors import API_ERRORS
 
 router = APIRouter(tags=["exceptions"])

@@ -9,8 +9,9 @@ from pydantic import Field
 
 from metforward.analyse.compare import Period
 from metforward.analyse.outcomes import BY, DASHBOARD_BY, dashboard_rates, sanction_rates
+from metforward.questions.answer import jsonable
 from metforward.store.database import Database
-from metforward.web.api.common import PERIOD, Categories, Force, Page, Paging, Row, jsonable, london_or_area, months
+from metforward.web.api.common import PERIOD, Categories, Force, Page, Paging, Row, london_or_area, months
 from metforward.web.app import get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 

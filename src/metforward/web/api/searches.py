@@ -16,8 +16,9 @@ from metforward.analyse.searches import (
     search_rates,
 )
 from metforward.domain.periods import parse_month
+from metforward.questions.answer import jsonable
 from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Force, Page, Paging, Row, jsonable, london_or_area
+from metforward.web.api.common import MONTH, Force, Page, Paging, Row, london_or_area
 from metforward.web.app import get_db
 from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
+from metforward.questions.answer import jsonable
 from metforward.store import catalog
 from metforward.store.database import Database
-from metforward.web.api.common import Body, Row, jsonable
+from metforward.web.api.common import Body, Row
 from metforward.web.app import context, get_db
 from metforward.web.errors import API_ERRORS
 

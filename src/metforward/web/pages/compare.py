@@ -18,9 +18,9 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from metforward.analyse.compare import LEVELS, SOURCES, CompareError, CompareRow, CompareSpec, CompareTable, Period
-from metforward.analyse.compare import compare as run_compare
 from metforward.domain.periods import add_months, month_text
 from metforward.present.report import OKABE_ITO, VERDICT_COLOURS, chart_svg
+from metforward.questions.compare import compare as run_compare
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.web.app import get_db

@@ -26,12 +26,13 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from metforward.analyse.bulletin import BulletinData, bulletin_data, results_spec
-from metforward.analyse.compare import CompareError, CompareRow, compare
+from metforward.analyse.compare import CompareError, CompareRow
 from metforward.analyse.exceptions import MIN_CHANGE
 from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text, parse_month
 from metforward.present.report import OKABE_ITO, num, pct, signed, svg_path
+from metforward.questions.compare import compare
 from metforward.store import catalog, cubes
 from metforward.store.database import Database
 from metforward.store.places import area_shapes

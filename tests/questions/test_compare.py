@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from metforward.analyse.compare import CompareSpec, Period, compare
+from metforward.analyse.compare import CompareSpec, Period
+from metforward.questions.compare import compare
 from metforward.cli import app
 from metforward.ingest.pipeline import ingest_paths
 from metforward.store.database import Database
@@ -137,7 +138,7 @@ def test_cli_json_and_csv_carry_the_documented_keys(sample: Path, tmp_path: Path
         ],
     )
     assert out.exit_code == 0, out.output
-    rows = json.loads(out.stdout)
+    rows = json.loads(out.stdout)["items"]
     assert rows and all(set(r) >= KEYS for r in rows)
     as_csv = runner.invoke(
         app, ["--db", db, "compare", "--around", "2010-03", "--source", "datastore", "--level", "force", "--csv"]

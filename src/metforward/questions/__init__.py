@@ -1,0 +1,23 @@
+"""The questions metforward answers, each in one module: a ``Query`` (text options, validated, with
+their defaults), ``ask(db, query) -> Answer``, and a :class:`~metforward.questions.base.Question` entry.
+
+The command line, the web pages, the JSON API and the Python API all call :func:`ask` here and
+render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, statistics or defaults.
+"""
+
+from __future__ import annotations
+
+from metforward.questions import compare
+from metforward.questions.answer import Answer
+from metforward.questions.base import Question
+
+#: Every question, by name (a new question module adds its ``QUESTION`` here).
+QUESTIONS: dict[str, Question] = {q.name: q for q in (compare.QUESTION,)}
+
+
+def question(name: str) -> Question:
+    """The question called ``name``."""
+    return QUESTIONS[name]
+
+
+__all__ = ["QUESTIONS", "Answer", "Question", "question"]

@@ -1,0 +1,161 @@
+"""Compare two periods: counts by area and category, rate ratio with interval, p and q values, verdict.
+
+The one place the comparison is answered: its options and their defaults (:class:`Query`), the
+periods (:func:`metforward.domain.periods.two_periods`), the area (the one resolver), what is read
+from the store (:func:`read_counts`), and the kernel (:func:`metforward.analyse.compare.tabulate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from metforward.analyse.compare import (
+    CompareCounts,
+    CompareRow,
+    CompareSpec,
+    CompareTable,
+    choose_kind,
+    tabulate,
+)
+from metforward.domain.periods import month_text, two_periods
+from metforward.questions.answer import Answer
+from metforward.questions.base import Question, loads_used
+from metforward.store import cubes
+from metforward.store.database import Database
+from metforward.store.places import resolve_area
+
+#: The keys of each row, in order (``CompareRow``'s fields).
+COLUMNS = tuple(CompareRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What to compare, as text options (every face builds this), with the defaults in one place."""
+
+    before: str | None = None
+    after: str | None = None
+    around: str | None = None
+    window: int = 21
+    level: str = "borough"
+    area: str | None = None
+    source: str = "police-uk"
+    by: str | None = None
+    force: str | None = None
+    kind: str | None = None
+    alpha: float = 0.05
+    method: str = "quasi"
+
+    def spec(self) -> CompareSpec:
+        """The comparison asked for, checked: :class:`BadRequest` naming the option at fault."""
+        first, second = two_periods(self.before, self.after, self.around, self.window)
+        return CompareSpec(
+            before=first,
+            after=second,
+            source=self.source,
+            level=self.level,
+            area=self.area,
+            force=self.force,
+            by=self.by or default_by(self.source),
+            kind=self.kind,
+            alpha=self.alpha,
+            method=self.method,
+        )
+
+
+def default_by(source: str) -> str:
+    """The categories a comparison is by when not told: police.uk crime types, else Datastore major categories."""
+    return "category" if source == "police-uk" else "major"
+
+
+def read_counts(db: Database, spec: CompareSpec) -> CompareCounts:
+    """Everything the comparison of ``spec`` needs from the store (the cubes)."""
+    available = {k: (first, last) for k, first, last in cubes.datastore_kinds(db)}
+    kind = choose_kind(spec, available)
+    place = (
+        resolve_area(db, spec.area, names=cubes.area_lookup(db, source=spec.source, level=spec.level), level=spec.level)
+        if spec.area
+        else None
+    )
+    areas = [place.code] if place else None
+    window = {
+        "source": spec.source,
+        "level": spec.level,
+        "before": (spec.before.first, spec.before.last),
+        "after": (spec.after.first, spec.after.last),
+        "by": (spec.by,),
+        "areas": areas,
+        "force": spec.force,
+        "kind": kind,
+    }
+    first, last = min(spec.before.first, spec.after.first), max(spec.before.last, spec.after.last)
+    police = spec.source == "police-uk"
+    return CompareCounts(
+        kind=kind,
+        raw=cubes.period_counts(db, **window),  # type: ignore[arg-type]
+        present_before=cubes.months_present(
+            db, source=spec.source, first=spec.before.first, last=spec.before.last, force=spec.force, kind=kind
+        ),
+        present_after=cubes.months_present(
+            db, source=spec.source, first=spec.after.first, last=spec.after.last, force=spec.force, kind=kind
+        ),
+        squares=cubes.period_squares(db, **window) if spec.method == "quasi" else {},  # type: ignore[arg-type]
+        covered=cubes.coverage(db, first=first, last=last) if police else {},
+        no_location=cubes.no_location_share(db, first=first, last=last, force=spec.force) if police else {},
+        people=cubes.population(db, level=spec.level, year=spec.after.last.year)
+        if spec.level in ("borough", "lsoa")
+        else {},
+    )
+
+
+def compare(db: Database, spec: CompareSpec) -> CompareTable:
+    """The comparison ``spec`` asks for (for other questions that build on it: exceptions, reports)."""
+    return tabulate(spec, read_counts(db, spec))
+
+
+def ask(db: Database, query: Query) -> Answer:
+    """Compare the two periods ``query`` asks for, for every area and category it selects."""
+    spec = query.spec()
+    table = compare(db, spec)
+    kinds = ("street",) if spec.source == "police-uk" else (table.kind or "datastore-*",)
+    return Answer(
+        question="compare",
+        query={
+            "before": str(spec.before),
+            "after": str(spec.after),
+            "source": spec.source,
+            "level": spec.level,
+            "area": spec.area,
+            "force": spec.force,
+            "by": spec.by,
+            "kind": spec.kind,
+            "alpha": spec.alpha,
+            "method": spec.method,
+        },
+        items=[r.as_dict() for r in table.rows],
+        columns=COLUMNS,
+        meta={
+            "kind": table.kind,
+            "months_present_before": [month_text(m) for m in table.months_present_before],
+            "months_present_after": [month_text(m) for m in table.months_present_after],
+            "months_missing": [month_text(m) for m in table.missing_months],
+            "population_year": table.population_year,
+            "method": spec.method,
+            "method_note": table.method_note,
+            "loads": loads_used(db, kinds),
+        },
+        notes=list(table.notes),
+        result=table,
+    )
+
+
+QUESTION = Question(
+    name="compare",
+    query=Query,
+    ask=ask,
+    command=("compare",),
+    route="/compare",
+    summary="Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict.",
+    example={"before": "2024-01:2024-01", "after": "2024-02:2024-02", "level": "borough"},
+)
+
+__all__ = ["QUESTION", "Query", "ask", "compare", "default_by", "read_counts"]
