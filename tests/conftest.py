@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh store per test, the bundled sample, and the shared real-data corpus."""
+"""Shared fixtures: a fresh store per test, the bundled sample, the sample ingested once per session
+(``web_store``) with an in-process app on it (``client``), and the shared real-data corpus."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from metforward.cli import app as cli_app
+from metforward.settings import Settings
 from metforward.store.database import Database
+from metforward.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"
+TARGETS = REPO / "examples" / "targets-2010-11.yaml"
 
 
 def corpus_path() -> Path:
@@ -43,3 +50,21 @@ def db(tmp_path: Path) -> Iterator[Database]:
 def sample() -> Path:
     """The small real sample bundled in the repository."""
     return SAMPLE
+
+
+@pytest.fixture(scope="session")
+def web_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample, ingested once for all web tests (they only read it)."""
+    path = tmp_path_factory.mktemp("web") / "sample.duckdb"
+    result = CliRunner().invoke(cli_app, ["--db", str(path), "ingest", str(sample)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="session")
+def client(web_store: Path) -> Iterator[TestClient]:
+    """The app in-process (lifespan run, so the read-only pool is open)."""
+    with TestClient(
+        create_app(Settings(db_path=web_store, targets_file=TARGETS)), raise_server_exceptions=False
+    ) as test_client:
+        yield test_client

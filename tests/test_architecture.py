@@ -9,8 +9,6 @@ import re
 import sys
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "metforward"
 
 #: What each layer may import from metforward (besides itself and the shared settings/errors/log).

@@ -39,11 +39,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metforward.questions.compare import compare
 from metforward.analyse.dispersion import OWN, compare_quasi, estimate_dispersion, judge
 from metforward.analyse.poisson import bh_qvalues
 from metforward.cli.compare import build_spec
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.compare import compare
 from metforward.store.database import Database
 
 WARD_RECENT = "MPS_Ward_Level_Crime_most_recent_24_months_202403-202603.csv.gz"

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from metforward.analyse.compare import CompareSpec, Period
-from metforward.questions.compare import compare
 from metforward.cli import app
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.compare import compare
 from metforward.store.database import Database
 
 runner = CliRunner()

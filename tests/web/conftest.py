@@ -10,33 +10,10 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
-from metforward.cli import app as cli_app
 from metforward.settings import Settings
 from metforward.web.app import create_app
-
-REPO = Path(__file__).resolve().parents[2]
-TARGETS = REPO / "examples" / "targets-2010-11.yaml"
-
-
-@pytest.fixture(scope="session")
-def web_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample, ingested once for all web tests (they only read it)."""
-    path = tmp_path_factory.mktemp("web") / "sample.duckdb"
-    result = CliRunner().invoke(cli_app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
-
-
-@pytest.fixture(scope="session")
-def client(web_store: Path) -> Iterator[TestClient]:
-    """The app in-process (lifespan run, so the read-only pool is open)."""
-    with TestClient(
-        create_app(Settings(db_path=web_store, targets_file=TARGETS)), raise_server_exceptions=False
-    ) as test_client:
-        yield test_client
+from tests.conftest import TARGETS
 
 
 def _free_port() -> int:
