@@ -20,7 +20,8 @@ class Question:
     """One question: ``query`` is its frozen Query dataclass (text options, defaults), ``ask(db, query)``
     answers it. ``command`` is the CLI words (``("compare",)``), ``route`` the path under ``/api/v1``
     (None: no API route), ``example`` options that answer on the bundled sample, and ``options`` maps a
-    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``)."""
+    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``), and
+    ``columns`` the keys of its items."""
 
     name: str
     query: type[Any]
@@ -30,6 +31,8 @@ class Question:
     summary: str
     example: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
+    #: The keys of each item, in order (documented in docs/reference/json.md).
+    columns: tuple[str, ...] = ()
 
     def build(self, **options: Any) -> Any:
         """The Query from keyword options (None values dropped, so the Query's defaults apply);

@@ -156,6 +156,7 @@ QUESTION = Question(
     route="/compare",
     summary="Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict.",
     example={"before": "2024-01:2024-01", "after": "2024-02:2024-02", "level": "borough"},
+    columns=COLUMNS,
 )
 
 __all__ = ["QUESTION", "Query", "ask", "compare", "default_by", "read_counts"]

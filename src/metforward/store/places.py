@@ -24,10 +24,6 @@ _PREFIX = {"E09": "borough", "E05": "ward", "E01": "lsoa", "W01": "lsoa", "W05":
 _COLUMN = {"borough": "borough_code", "ward": "ward_code", "lsoa": "lsoa21_code"}
 
 
-class PlaceError(NotFound):
-    """An area that cannot be found in the data loaded."""
-
-
 @dataclass(frozen=True)
 class Place:
     """A named area: its level (``borough``, ``ward`` or ``lsoa``), GSS code and name."""
@@ -72,7 +68,7 @@ def _among(text: str, names: Mapping[str, str | None], level: str) -> Place:
         raise Ambiguous(
             f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {', '.join(found)}", field="area"
         )
-    raise PlaceError(
+    raise NotFound(
         f"no {level} called {text!r} in the data loaded (give a GSS code or a name, e.g. Westminster or E09000033)",
         field="area",
     )
@@ -96,7 +92,7 @@ def resolve_place(db: Database, text: str) -> Place:
         level = _PREFIX[code[:3]]
         name = place_queries.name_of(db, level, code)
         if name is None:
-            raise PlaceError(f"no {level} with code {code} in the lookups loaded", field="area")
+            raise NotFound(f"no {level} with code {code} in the lookups loaded", field="area")
         return Place(level, code, str(name))
     if borough:
         name = place_queries.name_of(db, "borough", borough)
@@ -112,7 +108,7 @@ def resolve_place(db: Database, text: str) -> Place:
             raise Ambiguous(
                 f"{len(found)} {level}s are called {text!r}: give the GSS code, one of {options}", field="area"
             )
-    raise PlaceError(
+    raise NotFound(
         f"no borough, ward or LSOA called {text!r} in the lookups loaded (give a name or a GSS code)", field="area"
     )
 

@@ -37,10 +37,11 @@ from metforward.analyse import crime_map
 from metforward.analyse.compare import CompareError, Period
 from metforward.analyse.geo import shape_to_bng, shape_to_wgs84
 from metforward.domain.periods import month_text, parse_month
+from metforward.errors import NotFound
 from metforward.present import maps
 from metforward.store import cubes, places
 from metforward.store.database import Database
-from metforward.store.places import Place, PlaceError
+from metforward.store.places import Place
 from metforward.store.queries import areas as area_queries
 from metforward.web.api.common import Categories
 from metforward.web.app import context, get_db
@@ -158,7 +159,7 @@ def _period(month: str | None, period: str | None, default: dt.date | None) -> P
 def _place(db: Database, area: str) -> Place:
     try:
         return places.resolve_place(db, area)
-    except PlaceError as exc:
+    except NotFound as exc:
         raise WebError(404, "not_found", str(exc), [ErrorDetail(field="query.area", message=str(exc))]) from exc
 
 
