@@ -27,11 +27,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import metforward.ingest.download as download_module
 import metforward.ingest.fetch as fetch_module
 from metforward.cli import app
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import FetchError
-from metforward.ingest.fetch import choose_archives, download, fetch, plan_fetch, read_manifest
+from metforward.ingest.download import download, read_manifest
+from metforward.ingest.fetch import choose_archives, fetch, plan_fetch
 from metforward.ingest.pipeline import FileResult
 from metforward.ingest.sources import InputFile
 from metforward.store.database import Database
@@ -233,7 +235,7 @@ class Server:
 
 @pytest.fixture
 def server(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    monkeypatch.setattr(fetch_module, "BACKOFF_SECONDS", 0.0)  # retry at once: the tests need no back-off
+    monkeypatch.setattr(download_module, "BACKOFF_SECONDS", 0.0)  # retry at once: the tests need no back-off
     s = Server(archive)
     yield s
     s.close()
