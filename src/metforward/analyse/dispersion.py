@@ -54,6 +54,10 @@ Cameron, A. C. and Trivedi, P. K. (2013). Regression Analysis of Count Data, 2nd
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. JASA
     22:209-212. Kish, L. (1965). Survey Sampling, Wiley (the design effect).
 Benjamini, Y. and Hochberg, Y. (1995). JRSS B 57:289-300 (q values across a table).
+
+Over 400 lines on purpose: estimating the dispersion, pooling it, the quasi-Poisson comparison and
+the judging of a table that chooses between it and the exact test are one method (Wedderburn 1974;
+McCullagh and Nelder ch. 4), tested as one against placebo data; the split would cut the method in two.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ Spiegelhalter, D. J. (2005b). Handling over-dispersion of performance indicators
     Safety in Health Care 14:347-351.
 DerSimonian, R. and Laird, N. (1986). Meta-analysis in clinical trials. Controlled Clinical Trials
     7:177-188 (the moment estimator of tau^2 that 2005b adapts).
+
+Over 400 lines on purpose: the exact Poisson limits, the normal approximation and the
+over-dispersion adjustment (Spiegelhalter 2005) are one funnel method with one result type.
 """
 
 from __future__ import annotations

@@ -20,6 +20,10 @@ Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate: a p
     powerful approach to multiple testing. JRSS B 57:289-300.
 Wheeler, A. P. (2018). Testing changes in short run crime patterns: the Poisson e-test.
     andrewpwheeler.com, 29 April 2018.
+
+Over 400 lines on purpose: the exact test, its interval, the Wald fallback, the q values and the
+verdict rule are one method (Fay 2010 with Benjamini-Hochberg) whose parts are checked against each
+other and against R's ``poisson.test``; splitting them would scatter one citation across modules.
 """
 
 from __future__ import annotations

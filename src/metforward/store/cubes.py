@@ -16,6 +16,9 @@ The SELECTs below are written in the portable core of SQL (no DuckDB-only syntax
 transpiles each with SQLGlot to Spark SQL, so the raw layer can move to a distributed engine
 without touching the statistics. Cubes are rebuilt when the ``loads`` table has changed since
 they were built (:func:`ensure_cubes`).
+
+Over 400 lines on purpose: the cubes' definitions, their freshness check and every read of them
+live together so the portable SQL (checked by SQLGlot in tests/store) is in one file.
 """
 
 from __future__ import annotations
