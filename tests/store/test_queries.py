@@ -1,4 +1,4 @@
-"""Every SQL statement in store/queries transpiles to Spark SQL (SQLGlot), as the cubes do.
+"""Every SQL statement in store/ (queries, cubes, loading, places, catalog) transpiles to Spark SQL (SQLGlot).
 
 The statements are read from the source (the AST), not run: each string literal or f-string
 that starts a statement (SELECT, WITH, INSERT, UPDATE, DELETE, CREATE) is taken, with every
@@ -20,17 +20,25 @@ import sqlglot
 
 from metforward.store.queries import outcomes, searches
 
-QUERIES = Path(__file__).resolve().parents[2] / "src" / "metforward" / "store" / "queries"
+STORE = Path(__file__).resolve().parents[2] / "src" / "metforward" / "store"
 STATEMENT = re.compile(r"^\s*\(?\s*(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE)\b", re.IGNORECASE)
 
 #: Placeholders whose neutral filling is not an identifier (keys list before more columns, optional clauses).
-FILL = {"select_keys": "x, ", "group": " GROUP BY x"}
+FILL = {
+    "select_keys": "x, ",
+    "group": " GROUP BY x",
+    "sql": "SELECT a, b, c, d, e FROM t",
+    "names": "('a', 'b')",
+    "placed": "SELECT load_id FROM t",
+}
 
 #: Statements that transpile but need DuckDB-only behaviour on Spark (module, first words): say why.
 DUCKDB_ONLY = {
     # UPDATE ... FROM a registered Arrow table: Spark has no UPDATE ... FROM; it would be
     # MERGE INTO searches USING placed ON (load_id, line) WHEN MATCHED THEN UPDATE SET ...
-    ("placement.py", "UPDATE searches SET"),
+    ("queries/placement.py", "UPDATE searches SET"),
+    # the same for the force names written into the police cube once it is built (Spark: MERGE INTO)
+    ("cubes.py", "UPDATE cube_police SET"),
 }
 
 
@@ -48,8 +56,8 @@ def _strings(tree: ast.Module) -> dict[str, ast.expr]:
 
 
 def _render(node: ast.expr, names: dict[str, ast.expr], depth: int = 0) -> str:
-    if isinstance(node, ast.Constant):
-        return str(node.value)
+    if isinstance(node, ast.Constant):  # a template for str.format: its {name} filled as an f-string's
+        return re.sub(r"\{(\w+)\}", lambda m: FILL.get(m[1], "x"), str(node.value))
     assert isinstance(node, ast.JoinedStr)
     out = []
     for part in node.values:
@@ -68,8 +76,8 @@ def _render(node: ast.expr, names: dict[str, ast.expr], depth: int = 0) -> str:
 
 
 def statements() -> Iterator[tuple[str, int, str]]:
-    """(module, line, SQL text) for every statement in store/queries."""
-    for path in sorted(QUERIES.glob("*.py")):
+    """(module, line, SQL text) for every statement in store/ (the queries, the cubes, loading, places)."""
+    for path in sorted(STORE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         names = _strings(tree)
         parts = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
@@ -79,7 +87,7 @@ def statements() -> Iterator[tuple[str, int, str]]:
             if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
                 text = _render(node, names)
                 if STATEMENT.match(text) and not _is_docstring(tree, node):
-                    yield path.name, node.lineno, text
+                    yield str(path.relative_to(STORE)), node.lineno, text
 
 
 def _is_docstring(tree: ast.Module, node: ast.expr) -> bool:
@@ -96,7 +104,7 @@ ALL = list(statements())
 
 def test_the_statements_are_found() -> None:
     modules = {module for module, _, _ in ALL}
-    assert {"outcomes.py", "searches.py", "confidence.py", "areas.py", "placement.py"} <= modules
+    assert {"queries/outcomes.py", "queries/searches.py", "queries/areas.py", "cubes.py", "loading.py"} <= modules
     assert len(ALL) >= 30
 
 

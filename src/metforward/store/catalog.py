@@ -11,18 +11,18 @@ from metforward.store.database import Database
 
 _POLICE_ROWS = """
 WITH data AS (
-    SELECT 'street' AS kind, force, month, count(*) AS n,
+    SELECT 'street' AS kind, "force", month, count(*) AS n,
            count(*) FILTER (WHERE lsoa_code IS NULL) AS no_lsoa,
            count(*) FILTER (WHERE longitude IS NULL) AS no_xy, 0 AS pending
     FROM crimes GROUP BY ALL
     UNION ALL
-    SELECT 'outcomes', force, month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
+    SELECT 'outcomes', "force", month, count(*), count(*) FILTER (WHERE lsoa_code IS NULL),
            count(*) FILTER (WHERE longitude IS NULL), 0
     FROM outcomes GROUP BY ALL
     UNION ALL
     -- a search has no LSOA code of its own: "not placed" is outside every borough or without coordinates;
     -- "pending" has coordinates but is not yet placed against the current boundaries
-    SELECT 'stop-and-search', force, month, count(*), count(*) FILTER (WHERE borough_code IS NULL AND NOT pending),
+    SELECT 'stop-and-search', "force", month, count(*), count(*) FILTER (WHERE borough_code IS NULL AND NOT pending),
            count(*) FILTER (WHERE latitude IS NULL), count(*) FILTER (WHERE pending)
     FROM (
         SELECT s.force, s.month, s.borough_code, s.latitude, s.latitude IS NOT NULL AND p.load_id IS NULL AS pending
@@ -31,13 +31,13 @@ WITH data AS (
     GROUP BY ALL
 ),
 rejected AS (
-    SELECT kind, force, months[1] AS month, sum(rows_rejected) AS rejected
+    SELECT kind, "force", months[1] AS month, sum(rows_rejected) AS rejected
     FROM loads
     WHERE replaced_by IS NULL AND len(months) = 1
     GROUP BY ALL
 )
 SELECT d.kind, d.force, d.month, d.n, coalesce(r.rejected, 0), d.no_lsoa, d.no_xy, d.pending
-FROM data d LEFT JOIN rejected r USING (kind, force, month)
+FROM data d LEFT JOIN rejected r USING (kind, "force", month)
 ORDER BY d.kind, d.force, d.month
 """
 

@@ -109,7 +109,7 @@ def refresh_cubes(db: Database) -> None:
             db.run("INSERT OR REPLACE INTO cube_builds VALUES (?, ?, now()::TIMESTAMP)", [name, _fingerprint(db, name)])
         names = ", ".join(f"('{slug}', '{full}')" for slug, full in FORCES.items())
         db.run(
-            "UPDATE cube_police SET area_name = f.name FROM (VALUES " + names + ") f(slug, name) "
+            f"UPDATE cube_police SET area_name = f.name FROM (VALUES {names}) f(slug, name) "
             "WHERE cube_police.level = 'force' AND cube_police.area_code = f.slug"
         )
 
