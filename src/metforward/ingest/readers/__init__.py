@@ -13,13 +13,8 @@ from metforward.ingest.readers.policeuk import (
     StreetPointsReader,
     StreetReader,
 )
-from metforward.ingest.readers.reference import (
-    BoroughPopulationReader,
-    GeoReader,
-    LsoaLookupReader,
-    LsoaPopulationReader,
-    WardLookupReader,
-)
+from metforward.ingest.readers.population import BoroughPopulationReader, LsoaPopulationReader
+from metforward.ingest.readers.reference import GeoReader, LsoaLookupReader, WardLookupReader
 from metforward.ingest.readers.survey import (
     InformedCountsReader,
     LondonTrustReader,
