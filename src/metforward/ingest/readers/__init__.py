@@ -6,7 +6,6 @@ from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
 from metforward.ingest.readers.census import CensusEthnicGroupReader
 from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
-from metforward.ingest.readers.indicators import HomeOfficeWorkforceReader, MopacStrengthReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
@@ -22,6 +21,7 @@ from metforward.ingest.readers.survey import (
     PasDashboardReader,
     PublicPerceptionReader,
 )
+from metforward.ingest.readers.workforce import HomeOfficeWorkforceReader, MopacStrengthReader
 
 #: Readers of CSV formats, tried in order against the header.
 CSV_READERS: list[Reader] = [
