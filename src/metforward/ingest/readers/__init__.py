@@ -17,10 +17,10 @@ from metforward.ingest.readers.reference import GeoReader, LsoaLookupReader, War
 from metforward.ingest.readers.survey import (
     InformedCountsReader,
     LondonTrustReader,
-    NeighbourhoodReader,
     PasDashboardReader,
     PublicPerceptionReader,
 )
+from metforward.ingest.readers.survey_neighbourhood import NeighbourhoodReader
 from metforward.ingest.readers.workforce import HomeOfficeWorkforceReader, MopacStrengthReader
 
 #: Readers of CSV formats, tried in order against the header.
