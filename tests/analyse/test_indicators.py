@@ -19,7 +19,8 @@ from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.errors import InputFileError
 from metforward.ingest.pipeline import ingest_paths
-from metforward.ingest.readers.indicators import IndicatorOptions, load_indicator_file, parse_date, parse_number
+from metforward.ingest.readers.indicator_values import parse_date, parse_number
+from metforward.ingest.readers.indicators import IndicatorOptions, load_indicator_file
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -16,7 +16,8 @@ from metforward.cli.safety import reader, writer
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text, parse_month
 from metforward.errors import OptionError
-from metforward.ingest.readers.indicators import IndicatorOptions, area_code, load_indicator_file
+from metforward.ingest.readers.indicator_values import area_code
+from metforward.ingest.readers.indicators import IndicatorOptions, load_indicator_file
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON instead of a table.")]
 AreaOpt = Annotated[

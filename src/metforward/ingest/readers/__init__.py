@@ -6,27 +6,22 @@ from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
 from metforward.ingest.readers.census import CensusEthnicGroupReader
 from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
-from metforward.ingest.readers.indicators import HomeOfficeWorkforceReader, MopacStrengthReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
     StreetPointsReader,
     StreetReader,
 )
-from metforward.ingest.readers.reference import (
-    BoroughPopulationReader,
-    GeoReader,
-    LsoaLookupReader,
-    LsoaPopulationReader,
-    WardLookupReader,
-)
+from metforward.ingest.readers.population import BoroughPopulationReader, LsoaPopulationReader
+from metforward.ingest.readers.reference import GeoReader, LsoaLookupReader, WardLookupReader
 from metforward.ingest.readers.survey import (
     InformedCountsReader,
     LondonTrustReader,
-    NeighbourhoodReader,
     PasDashboardReader,
     PublicPerceptionReader,
 )
+from metforward.ingest.readers.survey_neighbourhood import NeighbourhoodReader
+from metforward.ingest.readers.workforce import HomeOfficeWorkforceReader, MopacStrengthReader
 
 #: Readers of CSV formats, tried in order against the header.
 CSV_READERS: list[Reader] = [

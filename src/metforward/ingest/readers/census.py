@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from metforward.ingest.csvtable import parse_csv
 from metforward.ingest.readers.base import ReadOptions
-from metforward.ingest.readers.reference import _LEVEL_BY_PREFIX, _gss, _load, _rejects
+from metforward.ingest.readers.gss import LEVEL_BY_PREFIX, area_load, csv_rejects, gss_codes
 from metforward.ingest.sources import InputData
 from metforward.ingest.validate import RowChecks
 from metforward.store.loading import Batch, Load
@@ -55,7 +55,7 @@ class CensusEthnicGroupReader:
         """One row per area and category; "Does not apply" and bad counts are rejected with their line."""
         parsed = parse_csv(inp.data, header)
         checks = RowChecks(parsed.table)
-        codes = _gss(checks, header[0])
+        codes = gss_codes(checks, header[0])
         names = checks.text(header[1])
         group_codes = checks.text(header[2], required=True)
         group_names = checks.text(header[3], required=True)
@@ -68,7 +68,7 @@ class CensusEthnicGroupReader:
         )
         counts = checks.count(header[4])
         n = parsed.table.num_rows
-        levels = pa.array([_LEVEL_BY_PREFIX.get((c or "")[:3], "utla") for c in codes.to_pylist()], pa.string())
+        levels = pa.array([LEVEL_BY_PREFIX.get((c or "")[:3], "utla") for c in codes.to_pylist()], pa.string())
         rows = checks.keep(
             {
                 "level": levels,
@@ -81,10 +81,10 @@ class CensusEthnicGroupReader:
                 "source": pa.array([SOURCE] * n, pa.string()),
             }
         )
-        return _load(
+        return area_load(
             self.kind,
             inp,
             parsed.rows_read,
             [Batch("population_groups", rows, ("source", "level", "area_code", "year"))],
-            _rejects(parsed, checks),
+            csv_rejects(parsed, checks),
         )

@@ -10,11 +10,10 @@ Two layouts are read:
   (added to the name: ``Special constables (headcount)``), ``area`` and ``source_file``/``table``
   columns (the Home Office workforce extract).
 
-Dates are read in exactly these forms, one form per file: ``YYYY-MM``, ``YYYY-MM-DD``,
-``DD/MM/YYYY``, ``Mon-YY`` (``May-13`` is May 2013: two-digit years are 2000 + YY) and
-``Mon-YYYY``. Anything else (``05/13``, ``1/2/13``, ``2013/05``) is rejected as unrecognised or
-ambiguous, with its line and field. Numbers may carry thousands separators (``6,700``);
-``..`` (the Home Office's "not available") is rejected as such.
+Dates and numbers are read as :mod:`.indicator_values` describes: ``YYYY-MM``, ``YYYY-MM-DD``,
+``DD/MM/YYYY``, ``Mon-YY`` or ``Mon-YYYY``, one form per file; anything else is rejected as
+unrecognised or ambiguous, with its line and field. Numbers may carry thousands separators
+(``6,700``); ``..`` (the Home Office's "not available") is rejected as such.
 
 Every input row is loaded or rejected once with file, line, field and reason. Where a long file
 gives the same indicator, area and month twice, the figure from the later release (the
@@ -26,18 +25,15 @@ replaces all its earlier rows.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
-from metforward.domain.areas import borough_code
-from metforward.domain.forces import FORCES
 from metforward.errors import InputFileError
 from metforward.ingest.csvtable import LINE, ParsedCsv, decode_header, parse_csv
-from metforward.ingest.readers.base import ReadOptions, same_columns
+from metforward.ingest.readers.indicator_values import area_code, parse_date, parse_number
 from metforward.ingest.sources import InputData, InputFile, read_input
 from metforward.store.database import Database
 from metforward.store.loading import REJECT_COLUMNS, Batch, Load, store_load
@@ -45,47 +41,6 @@ from metforward.store.loading import REJECT_COLUMNS, Batch, Load, store_load
 #: The area an indicator belongs to when the file and the user do not say: the Met (all London
 #: but the City).
 DEFAULT_AREA = "metropolitan"
-
-_AREA_ALIASES = {
-    "metropolitan police": "metropolitan",
-    "metropolitan police service": "metropolitan",
-    "met": "metropolitan",
-    "mps": "metropolitan",
-    "london, city of": "city-of-london",
-    "city of london police": "city-of-london",
-    "london": "E12000007",  # the London region (Met + City)
-}
-_MONTHS = {
-    name: index
-    for index, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
-_DATE_FORMS: list[tuple[str, re.Pattern[str]]] = [
-    ("YYYY-MM", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})$")),
-    ("YYYY-MM-DD", re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$")),
-    ("DD/MM/YYYY", re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$")),
-    ("Mon-YY", re.compile(r"^(?P<mon>[A-Za-z]{3,9})[- ](?P<yy>\d{2})$")),
-    ("Mon-YYYY", re.compile(r"^(?P<mon>[A-Za-z]{3,9})[- ](?P<y>\d{4})$")),
-]
-_PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-_GROUPED_NUMBER = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
-_NOT_AVAILABLE = {"..", ":", "x", "[x]", "[c]"}
 
 
 @dataclass(frozen=True)
@@ -98,72 +53,6 @@ class IndicatorOptions:
     unit: str | None = None  # e.g. FTE, headcount, hours
     area: str | None = None  # force id, force name or GSS code / borough name (default: the Met)
     source: str | None = None  # where the figures were published (default: the file's name)
-
-
-def area_code(text: str) -> str | None:
-    """The stored area code of a force or area: police.uk force id or GSS code; None if unknown.
-
-    >>> area_code("Metropolitan Police"), area_code("London, City of"), area_code("Westminster")
-    ('metropolitan', 'city-of-london', 'E09000033')
-    """
-    key = text.strip()
-    if key.lower() in _AREA_ALIASES:
-        return _AREA_ALIASES[key.lower()]
-    if key.lower() in FORCES:
-        return key.lower()
-    for slug, name in FORCES.items():
-        if name.lower() == key.lower():
-            return slug
-    if re.fullmatch(r"[EWSN]\d{8}", key.upper()):
-        return key.upper()
-    return borough_code(key)
-
-
-def parse_date(text: str) -> tuple[dt.date | None, str | None, str | None]:
-    """``(first day of the month, form, problem)``: exactly one of month and problem is set."""
-    value = text.strip()
-    if not value:
-        return None, None, "date is empty; every row needs one"
-    for form, pattern in _DATE_FORMS:
-        match = pattern.match(value)
-        if match is None:
-            continue
-        groups = match.groupdict()
-        if "mon" in groups and groups["mon"] is not None:
-            month = _MONTHS.get(groups["mon"].lower())
-            if month is None:
-                return None, form, f"unknown month name {groups['mon']!r} (expected Jan .. Dec)"
-            year = 2000 + int(groups["yy"]) if groups.get("yy") else int(groups["y"])
-            return dt.date(year, month, 1), form, None
-        year, month = int(groups["y"]), int(groups["m"])
-        day = int(groups.get("d") or 1)
-        try:
-            dt.date(year, month, day)
-        except ValueError:
-            return None, form, f"not a real date in the form {form}"
-        return dt.date(year, month, 1), form, None
-    return (
-        None,
-        None,
-        (
-            "unrecognised or ambiguous date (expected YYYY-MM, YYYY-MM-DD, DD/MM/YYYY, Mon-YY or Mon-YYYY; "
-            "two-digit years only as Mon-YY)"
-        ),
-    )
-
-
-def parse_number(text: str) -> tuple[float | None, str | None]:
-    """``(value, problem)``; an empty cell is ``(None, None)``."""
-    value = text.strip()
-    if not value:
-        return None, None
-    if value in _NOT_AVAILABLE:
-        return None, f"not available ({value!r} in the publisher's table)"
-    if _PLAIN_NUMBER.match(value):
-        return float(value), None
-    if _GROUPED_NUMBER.match(value):
-        return float(value.replace(",", "")), None
-    return None, "bad number (expected e.g. 6700, 6,700 or 31181.5)"
 
 
 @dataclass
@@ -437,47 +326,6 @@ def _resolve_duplicates(out: _Collector) -> list[_Row]:
         out.reject(loser.line, loser.date_field or None, repr(loser.value), reason)
     kept = {id(r) for r in chosen.values()}
     return [r for r in out.rows if id(r) in kept]
-
-
-# --- the two known workforce files, recognised by `metforward ingest` ---------------------------
-
-MOPAC_STRENGTH_HEADER = ["Date", "Police Officer Strength", "Police Staff Strength", "PCSO Strength"]
-HOME_OFFICE_WORKFORCE_HEADER = ["source_file", "table", "measure", "unit", "area", "as_at", "value"]
-
-
-class MopacStrengthReader:
-    """MOPAC / London Datastore "Police force strength": Met-wide FTE by month (``Date`` as Mon-YY)."""
-
-    kind = "mopac-strength"
-    description = "MOPAC police force strength: Date, Police Officer Strength, Police Staff Strength, PCSO Strength"
-
-    def matches(self, header: list[str]) -> bool:
-        """The MOPAC header exactly."""
-        return same_columns(header, MOPAC_STRENGTH_HEADER)
-
-    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
-        """Three indicators for the Met, unit FTE."""
-        return read_indicators(
-            inp,
-            header,
-            IndicatorOptions(unit="FTE", area=DEFAULT_AREA, source=f"MOPAC police force strength ({inp.source.name})"),
-            kind=self.kind,
-        )
-
-
-class HomeOfficeWorkforceReader:
-    """Home Office police workforce tables as a long extract (``source_file, table, measure, unit, area, as_at, value``)."""
-
-    kind = "homeoffice-workforce"
-    description = "Home Office police workforce extract: source_file, table, measure, unit, area, as_at, value"
-
-    def matches(self, header: list[str]) -> bool:
-        """The extract's header exactly."""
-        return same_columns(header, HOME_OFFICE_WORKFORCE_HEADER)
-
-    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
-        """One indicator per measure and unit (``Special constables (headcount)``) and area."""
-        return read_indicators(inp, header, IndicatorOptions(), kind=self.kind)
 
 
 def load_indicator_file(db: Database, path: Path, options: IndicatorOptions) -> tuple[int, Load]:

@@ -1,4 +1,4 @@
-"""Reference data: ONS/GLA boundaries, ONS LSOA lookups, and population estimates.
+"""Reference data: ONS/GLA boundaries and ONS LSOA lookups.
 
 Sources (all Open Government Licence v3.0):
 
@@ -7,9 +7,9 @@ Sources (all Open Government Licence v3.0):
   GeoPackage; stored in WGS84 (EPSG:4326) with the area in km² measured in British National Grid;
 * lookups: ONS "LSOA (2011) to LSOA (2021) to Local Authority District (2022) Exact Fit Lookup"
   and "LSOA (2021) to Electoral Ward (2024/2025) to LAD Best Fit Lookup" (and London
-  output-area lookups that carry the same columns);
-* population: GLA borough mid-year estimates (``GSS.Code, Borough, 1981, ...``) and ONS
-  mid-year small-area population estimates for LSOA 2021 (``LSOA 2021 Code, ..., Mid-2011: Population``).
+  output-area lookups that carry the same columns).
+
+Population estimates are read in :mod:`.population`; what these readers share, in :mod:`.gss`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,51 +24,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from metforward.errors import InputFileError
-from metforward.ingest.csvtable import ParsedCsv, parse_csv
+from metforward.ingest.csvtable import parse_csv
 from metforward.ingest.readers.base import ReadOptions
+from metforward.ingest.readers.gss import GSS, LEVEL_BY_PREFIX, area_load, csv_rejects, gss_codes
 from metforward.ingest.sources import InputData
 from metforward.ingest.validate import RowChecks
 from metforward.store.loading import Batch, Load
 
-_GSS = r"^[EWSN]\d{8}$"
 #: Code columns of ONS boundary files; where a file has several (a ward file may also carry its
 #: local authority), the finest level is the feature's own code.
 _CODE_COLUMN = re.compile(r"^(LSOA|MSOA|WD|LAD)(\d{2})CD$", re.IGNORECASE)
 _FINEST_FIRST = ("LSOA", "MSOA", "WD", "LAD")
-_LEVEL_BY_PREFIX = {
-    "E09": "borough",
-    "E06": "borough",
-    "E07": "borough",
-    "E08": "borough",
-    "W06": "borough",
-    "E05": "ward",
-    "W05": "ward",
-    "E01": "lsoa",
-    "W01": "lsoa",
-    "E02": "msoa",
-    "W02": "msoa",
-    "E12": "region",
-    "E92": "country",
-}
 _SQLITE = b"SQLite format 3\x00"
 _BOM = b"\xef\xbb\xbf"
-
-
-def _load(kind: str, inp: InputData, rows_read: int, batches: list[Batch], rejects: pa.Table) -> Load:
-    return Load(
-        kind=kind,
-        source_path=str(inp.source.path),
-        member=inp.source.member,
-        sha256=inp.sha256,
-        bytes=inp.stored_bytes,
-        rows_read=rows_read,
-        batches=batches,
-        rejects=rejects,
-    )
-
-
-def _rejects(parsed: ParsedCsv, checks: RowChecks) -> pa.Table:
-    return pa.concat_tables([parsed.malformed, checks.rejects()]).sort_by("line")
 
 
 # --- boundaries -------------------------------------------------------------------------------
@@ -136,9 +103,9 @@ class GeoReader:
 
         present = np.array([c is not None for c in codes], dtype=bool)
         fail(~present, code_column, None, f"no area code in {code_column}; every feature needs one")
-        good_code = np.array([c is not None and re.match(_GSS, c) is not None for c in codes], dtype=bool)
+        good_code = np.array([c is not None and re.match(GSS, c) is not None for c in codes], dtype=bool)
         fail(~good_code, code_column, codes, f"bad GSS code in {code_column} (expected e.g. E09000001)")
-        levels = np.array([_LEVEL_BY_PREFIX.get((c or "")[:3]) for c in codes], dtype=object)
+        levels = np.array([LEVEL_BY_PREFIX.get((c or "")[:3]) for c in codes], dtype=object)
         fail(
             np.array([level is None for level in levels], dtype=bool),
             code_column,
@@ -197,7 +164,7 @@ class GeoReader:
                 "geometry": pa.array(shapely.to_wkb(wgs84.geometry.to_numpy()), pa.binary()),
             }
         )
-        return _load(self.kind, inp, n, [Batch("areas", rows, ("level", "vintage"))], rejects)
+        return area_load(self.kind, inp, n, [Batch("areas", rows, ("level", "vintage"))], rejects)
 
     @staticmethod
     def _code_column(columns: list[str], inp: InputData) -> tuple[str, str]:
@@ -255,12 +222,12 @@ class LsoaLookupReader:
         """Validate codes, then keep one row per (LSOA 2011, LSOA 2021) pair."""
         parsed = parse_csv(inp.data, header)
         checks = RowChecks(parsed.table)
-        lsoa11 = _gss(checks, "LSOA11CD")
-        lsoa21 = _gss(checks, "LSOA21CD")
+        lsoa11 = gss_codes(checks, "LSOA11CD")
+        lsoa21 = gss_codes(checks, "LSOA21CD")
         lad = _find(header, r"^LAD\d{2}CD$")
-        lad_code = _gss(checks, lad) if lad else None
+        lad_code = gss_codes(checks, lad) if lad else None
         ward = _find(header, r"^WD\d{2}CD$")
-        ward_code = _gss(checks, ward) if ward else None
+        ward_code = gss_codes(checks, ward) if ward else None
         n = parsed.table.num_rows
         columns = {
             "lsoa11_code": lsoa11,
@@ -279,7 +246,7 @@ class LsoaLookupReader:
             wards = _distinct(kept, ["lsoa21_code"])
             wards = wards.append_column("vintage", pa.array([f"20{ward[2:4]}"] * wards.num_rows, pa.string()))
             batches.append(Batch("lsoa_wards", wards, ("vintage", "lsoa21_code")))
-        return _load(self.kind, inp, parsed.rows_read, batches, _rejects(parsed, checks))
+        return area_load(self.kind, inp, parsed.rows_read, batches, csv_rejects(parsed, checks))
 
 
 class WardLookupReader:
@@ -305,29 +272,22 @@ class WardLookupReader:
         checks = RowChecks(parsed.table)
         n = parsed.table.num_rows
         columns = {
-            "lsoa21_code": _gss(checks, "LSOA21CD"),
+            "lsoa21_code": gss_codes(checks, "LSOA21CD"),
             "lsoa21_name": _optional(checks, "LSOA21NM", n),
-            "ward_code": _gss(checks, ward),
+            "ward_code": gss_codes(checks, ward),
             "ward_name": _optional(checks, ward[:-2] + "NM", n),
-            "lad_code": _gss(checks, lad),
+            "lad_code": gss_codes(checks, lad),
             "lad_name": _optional(checks, lad[:-2] + "NM", n),
         }
         kept = _distinct(checks.keep(columns), ["lsoa21_code"])
         kept = kept.append_column("vintage", pa.array([f"20{ward[2:4]}"] * kept.num_rows, pa.string()))
-        return _load(
+        return area_load(
             self.kind,
             inp,
             parsed.rows_read,
             [Batch("lsoa_wards", kept, ("vintage", "lsoa21_code"))],
-            _rejects(parsed, checks),
+            csv_rejects(parsed, checks),
         )
-
-
-def _gss(checks: RowChecks, column: str) -> pa.ChunkedArray:
-    values = checks.text(column, required=True)
-    good = pc.fill_null(pc.match_substring_regex(values, _GSS), True).to_numpy(zero_copy_only=False)
-    checks.reject(~np.asarray(good, dtype=bool), column, values, f"bad GSS code in {column} (expected e.g. E01000001)")
-    return values
 
 
 def _optional(checks: RowChecks, column: str, n: int) -> pa.ChunkedArray | pa.Array:
@@ -339,113 +299,3 @@ def _distinct(table: pa.Table, keys: list[str]) -> pa.Table:
     index = pa.array(np.arange(table.num_rows))
     first = table.append_column("__i", index).group_by(keys, use_threads=False).aggregate([("__i", "min")])
     return table.take(pa.array(np.sort(first.column("__i_min").to_numpy())))
-
-
-# --- population -------------------------------------------------------------------------------
-
-
-def _population_rows(
-    checks: RowChecks,
-    code_column: str,
-    name_column: str | None,
-    year_columns: dict[str, int],
-    level: str,
-    source: str,
-    clean: Callable[[pa.ChunkedArray], pa.ChunkedArray],
-) -> pa.Table:
-    codes = _gss(checks, code_column)
-    names = checks.text(name_column) if name_column else pa.nulls(len(codes), pa.string())
-    levels = pa.array([_LEVEL_BY_PREFIX.get((c or "")[:3], level) for c in codes.to_pylist()], pa.string())
-    values = {}
-    for column in year_columns:
-        raw = clean(checks.column(column))
-        good = pc.fill_null(pc.match_substring_regex(raw, r"^\d+(\.\d+)?$"), False).to_numpy(zero_copy_only=False)
-        checks.reject(
-            ~np.asarray(good, dtype=bool),
-            column,
-            checks.column(column),
-            f"bad number in {column} (expected a population count)",
-        )
-        values[column] = pc.cast(pc.if_else(pa.array(good), raw, "0"), pa.float64())
-    keep = pa.array(~checks.rejected)
-    kept_codes, kept_names, kept_levels = codes.filter(keep), names.filter(keep), levels.filter(keep)
-    parts = []
-    for column, year in year_columns.items():
-        n = len(kept_codes)
-        parts.append(
-            pa.table(
-                {
-                    "level": kept_levels,
-                    "area_code": kept_codes,
-                    "area_name": kept_names,
-                    "year": pa.array([year] * n, pa.int32()),
-                    "population": values[column].filter(keep),
-                    "source": pa.array([source] * n, pa.string()),
-                }
-            )
-        )
-    return pa.concat_tables(parts) if parts else pa.table({})
-
-
-class BoroughPopulationReader:
-    """GLA borough mid-year population estimates: ``GSS.Code, Borough, 1981, 1982, ...``."""
-
-    kind = "population-borough"
-    description = "GLA borough mid-year estimates (GSS.Code, Borough, YYYY...)"
-    source = "GLA borough mid-year estimates"
-
-    def matches(self, header: list[str]) -> bool:
-        """A GSS code column, a borough name, then years."""
-        return (
-            len(header) > 2
-            and header[0] in ("GSS.Code", "GSS_Code", "Code")
-            and header[1] == "Borough"
-            and all(re.fullmatch(r"\d{4}", h) for h in header[2:])
-        )
-
-    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
-        """One row per borough and year."""
-        parsed = parse_csv(inp.data, header)
-        checks = RowChecks(parsed.table)
-        years = {h: int(h) for h in header[2:]}
-        rows = _population_rows(
-            checks, header[0], "Borough", years, "borough", self.source, lambda c: pc.utf8_trim_whitespace(c)
-        )
-        return _load(
-            self.kind,
-            inp,
-            parsed.rows_read,
-            [Batch("population", rows, ("source", "level", "area_code", "year"))],
-            _rejects(parsed, checks),
-        )
-
-
-class LsoaPopulationReader:
-    """ONS mid-year small-area estimates, LSOA 2021: ``LSOA 2021 Code, LSOA 2021 Name, ..., Mid-2011: Population, ...``."""
-
-    kind = "population-lsoa"
-    description = "ONS LSOA 2021 mid-year estimates (LSOA 2021 Code, LSOA 2021 Name, Mid-YYYY: Population...)"
-    source = "ONS mid-year LSOA estimates"
-
-    def matches(self, header: list[str]) -> bool:
-        """An LSOA 2021 code column and at least one ``Mid-YYYY: Population`` column."""
-        return "LSOA 2021 Code" in header and any(re.fullmatch(r"Mid-\d{4}: Population", h) for h in header)
-
-    def read(self, inp: InputData, header: list[str], options: ReadOptions) -> Load:
-        """One row per LSOA and year; thousands separators are removed."""
-        parsed = parse_csv(inp.data, header)
-        checks = RowChecks(parsed.table)
-        years = {h: int(h[4:8]) for h in header if re.fullmatch(r"Mid-\d{4}: Population", h)}
-        name = "LSOA 2021 Name" if "LSOA 2021 Name" in header else None
-
-        def clean(column: pa.ChunkedArray) -> pa.ChunkedArray:
-            return pc.replace_substring(pc.utf8_trim_whitespace(column), ",", "")
-
-        rows = _population_rows(checks, "LSOA 2021 Code", name, years, "lsoa", self.source, clean)
-        return _load(
-            self.kind,
-            inp,
-            parsed.rows_read,
-            [Batch("population", rows, ("source", "level", "area_code", "year"))],
-            _rejects(parsed, checks),
-        )
