@@ -33,8 +33,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from metforward.domain.areas import borough_code
-from metforward.domain.forces import FORCES
+from metforward.domain.forces import area_code
 from metforward.errors import InputFileError
 from metforward.ingest.csvtable import LINE, ParsedCsv, decode_header, parse_csv
 from metforward.ingest.readers.base import ReadOptions, same_columns
@@ -46,15 +45,6 @@ from metforward.store.loading import REJECT_COLUMNS, Batch, Load, store_load
 #: but the City).
 DEFAULT_AREA = "metropolitan"
 
-_AREA_ALIASES = {
-    "metropolitan police": "metropolitan",
-    "metropolitan police service": "metropolitan",
-    "met": "metropolitan",
-    "mps": "metropolitan",
-    "london, city of": "city-of-london",
-    "city of london police": "city-of-london",
-    "london": "E12000007",  # the London region (Met + City)
-}
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -98,25 +88,6 @@ class IndicatorOptions:
     unit: str | None = None  # e.g. FTE, headcount, hours
     area: str | None = None  # force id, force name or GSS code / borough name (default: the Met)
     source: str | None = None  # where the figures were published (default: the file's name)
-
-
-def area_code(text: str) -> str | None:
-    """The stored area code of a force or area: police.uk force id or GSS code; None if unknown.
-
-    >>> area_code("Metropolitan Police"), area_code("London, City of"), area_code("Westminster")
-    ('metropolitan', 'city-of-london', 'E09000033')
-    """
-    key = text.strip()
-    if key.lower() in _AREA_ALIASES:
-        return _AREA_ALIASES[key.lower()]
-    if key.lower() in FORCES:
-        return key.lower()
-    for slug, name in FORCES.items():
-        if name.lower() == key.lower():
-            return slug
-    if re.fullmatch(r"[EWSN]\d{8}", key.upper()):
-        return key.upper()
-    return borough_code(key)
 
 
 def parse_date(text: str) -> tuple[dt.date | None, str | None, str | None]:
