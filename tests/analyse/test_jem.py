@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
 from metforward.analyse.jem import KNIFE, VIOLENCE_MAJOR, YOUTH_KNIFE, jem_data
-from metforward.analyse.outcomes import dashboard_rates
 from metforward.cli import app
+from metforward.questions.outcomes import dashboard_rates
 from metforward.store.database import Database
 
 runner = CliRunner()
@@ -76,8 +76,8 @@ def test_westminster_pack_equals_the_cli(store: str) -> None:
     assert similar["side_by_side"][0]["knife_crime"] == knife.total.offences
     outcomes = cli_json(store, "outcomes", "--area", "Westminster", "--period", "2024-01:2024-12", "--json")
     assert isinstance(outcomes, dict)
-    assert pack.outcomes.data["total"] == outcomes["total"] and outcomes["total"]["crimes"] > 0
-    assert pack.outcomes.data["outcome_months"] == outcomes["outcome_months"]
+    assert pack.outcomes.data["total"] == outcomes["meta"]["total_row"] and outcomes["meta"]["total_row"]["crimes"] > 0
+    assert pack.outcomes.data["outcome_months"] == outcomes["meta"]["outcome_months"]
     searches = pack.stop_and_search.data
     assert searches["coverage"]["months"] == ["2024-01", "2024-02", "2024-03"]
     assert 0 < searches["rates"]["arrests"] <= searches["rates"]["count"] == searches["coverage"]["searches"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from metforward.analyse.confidence import unmatched_names
 from metforward.domain.areas import borough_code
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.confidence import unmatched_names
 from metforward.store.database import Database
 
 #: Header rows (beyond the first) of the files that have more than one.

@@ -167,10 +167,10 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
     # outcomes and searches
     o = cli_json(store, "outcomes", "--area", CODE, "--period", "2024-01:2024-12")
     assert isinstance(o, dict)
-    assert f"{o['total']['rate']:.1f}%</strong> of {o['total']['crimes']:,} crimes" in jem
+    assert f"{o['meta']['total_row']['rate']:.1f}%</strong> of {o['meta']['total_row']['crimes']:,} crimes" in jem
     s = cli_json(store, "searches", "--area", CODE, "--to", "2024-12", "--rates")
     assert isinstance(s, dict)
-    assert f"Arrest rate <strong>{100 * s['rows'][0]['arrest_rate']:.1f}%</strong>" in jem
+    assert f"Arrest rate <strong>{100 * s['items'][0]['arrest_rate']:.1f}%</strong>" in jem
     # similar boroughs are listed with the method
     assert "Camden" in jem and "docs/methods/similar_boroughs.md" in jem
 

@@ -105,19 +105,19 @@ def test_numbers_equal_the_cli(store: Path, rendered: tuple[SummaryData, str]) -
     # outcomes
     out = cli_json(store, "outcomes", "--area", CODE, "--period", "2024-01:2024-12", "--by", "category")
     assert data.outcomes is not None
-    assert data.outcomes.total.as_dict() == out["total"]  # type: ignore[index]
+    assert data.outcomes.total.as_dict() == out["meta"]["total_row"]  # type: ignore[index]
     assert f"{data.outcomes.total.rate:.1f}%</strong> of the {data.outcomes.total.crimes:,} crimes" in html
     # searches
     s = cli_json(store, "searches", "--area", CODE, "--from", "2024-01", "--to", "2024-12", "--rates")
-    assert data.search_rates == s["rows"]  # type: ignore[index]
+    assert data.search_rates == s["items"]  # type: ignore[index]
     assert f"Arrest rate <strong>{100 * data.search_rates[0]['arrest_rate']:.1f}%</strong>" in html  # type: ignore[operator]
     d = cli_json(store, "searches", "--area", CODE, "--from", "2024-01", "--to", "2024-12", "--disproportionality")
-    assert data.dispro is not None and data.dispro.rows == d["rows"]  # type: ignore[index]
+    assert data.dispro is not None and data.dispro.rows == d["items"]  # type: ignore[index]
     # confidence: the latest borough figure of each measure
     assert len(data.confidence) >= 6
     for f in data.confidence:
         c = cli_json(store, "confidence", "--measure", f.measure, "--area", CODE, "--to", "2024-12")
-        latest = [r for r in c["rows"] if r["level"] == "borough" and r["group"] == "all"][-1]  # type: ignore[index]
+        latest = [r for r in c["items"] if r["level"] == "borough" and r["group"] == "all"][-1]  # type: ignore[index]
         assert latest == json.loads(json.dumps(f.as_dict(), default=str))
         assert f"{100 * f.proportion:.1f}%" in html
 

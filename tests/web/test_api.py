@@ -218,11 +218,14 @@ def test_hot_streets_equal_the_cli(client: TestClient, cli_store: Path) -> None:
 def test_outcomes_equal_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "outcomes", "--period", PERIOD, "--by", "borough")
     body = get(client, "/outcomes", period=PERIOD, by="borough", limit=1000)
-    assert body["items"] == cli["rows"] and body["total_row"] == cli["total"]
-    for key in ("area_code", "area_name", "period", "forces", "by", "outcome_months", "loads", "notes"):
-        assert body[key] == cli[key], key
+    assert body["items"] == cli["items"] and body["meta"]["total_row"] == cli["meta"]["total_row"]
+    for key in ("area_code", "area_name", "forces", "outcome_months", "loads"):
+        assert body["meta"][key] == cli["meta"][key], key
+    for key in ("period", "by"):
+        assert body["query"][key] == cli["query"][key], key
+    assert body["notes"] == cli["notes"]
     one = cli_json(cli_store, "outcomes", "--period", PERIOD, "--area", "Westminster")
-    assert get(client, "/outcomes", period=PERIOD, area="Westminster")["items"] == one["rows"]
+    assert get(client, "/outcomes", period=PERIOD, area="Westminster")["items"] == one["items"]
     assert get(client, "/outcomes", 422, period=PERIOD, source="dashboard")["error"]["code"] == "invalid_parameter"
     assert get(client, "/outcomes", 404, period=PERIOD, area="Atlantis")["error"]["code"] == "not_found"
 
@@ -242,11 +245,12 @@ def test_outcomes_equal_the_cli(client: TestClient, cli_store: Path) -> None:
 def test_searches_equal_the_cli(client: TestClient, cli_store: Path, params: dict[str, Any], args: list[str]) -> None:
     cli = cli_json(cli_store, "searches", *args)
     body = get(client, "/searches", limit=1000, **params)
-    assert body["items"] == cli["rows"]
-    for key in ("area", "coverage", "notes"):
-        assert body[key] == cli[key], key
-    for key in set(cli) - {"rows", "attribution", "area", "coverage", "notes"}:
-        assert body[key] == cli[key], key
+    assert body["items"] == cli["items"]
+    for key in ("area", "coverage"):
+        assert body["meta"][key] == cli["meta"][key], key
+    assert body["notes"] == cli["notes"]
+    for key in set(cli["meta"]) - {"area", "coverage"}:
+        assert body["meta"][key] == cli["meta"][key], key
 
 
 def test_searches_errors(client: TestClient) -> None:
@@ -257,13 +261,13 @@ def test_searches_errors(client: TestClient) -> None:
 
 
 def test_confidence_equals_the_cli(client: TestClient, cli_store: Path) -> None:
-    listed = cli_json(cli_store, "confidence")["rows"]
+    listed = cli_json(cli_store, "confidence")["items"]
     body = get(client, "/confidence")
-    assert body["mode"] == "measures" and body["items"] == listed
+    assert body["meta"]["mode"] == "measures" and body["items"] == listed
     measure = listed[0]["measure"]
     cli = cli_json(cli_store, "confidence", "--measure", measure, "--area", "London")
     body = get(client, "/confidence", measure=measure, area="London", limit=1000)
-    assert body["mode"] == "figures" and body["items"] == cli["rows"] and body["notes"] == cli["notes"]
+    assert body["meta"]["mode"] == "figures" and body["items"] == cli["items"] and body["notes"] == cli["notes"]
     assert body["items"] and all(0 <= r["ci_low"] <= r["proportion"] <= r["ci_high"] <= 1 for r in body["items"])
     assert get(client, "/confidence", 404, measure="no such measure at all")["error"]["code"] == "not_found"
     assert get(client, "/confidence", 404, measure=measure, area="Atlantis")["error"]["code"] == "not_found"

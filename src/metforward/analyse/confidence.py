@@ -31,6 +31,9 @@ victims (the User Satisfaction Survey); that survey is not in the corpus, so the
 between groups of PAS respondents, pooled 2015/16-2020/21, by neighbourhood, borough (pooled
 over its neighbourhoods) or London.
 
+This module holds the kernels (survey rows in, frozen results out); what is read from the store and
+the question's options are in :mod:`metforward.questions.confidence`.
+
 References
 ----------
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. JASA 22:209-212.
@@ -44,7 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -53,17 +56,22 @@ from scipy.stats import norm
 
 from metforward.analyse.poisson import bh_qvalues
 from metforward.analyse.proportions import newcombe_difference, wilson
-from metforward.analyse.target_sources import Observation
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.errors import MetforwardError
-from metforward.store.database import Database
-from metforward.store.queries import confidence as queries
 
 ASSUMED_BOROUGH_N = 400
 SURVEYED_BOROUGHS = 32
 ASSUMED_LONDON_N = ASSUMED_BOROUGH_N * SURVEYED_BOROUGHS
 ASSUMED_CELL_N = 100
 DESIGN_NOTE = "intervals assume simple random sampling: the survey's weighting and design effect are not published"
+CHANGE_NOTE = (
+    "rolling 12-month figures: compared with the same quarter a year earlier (no shared interviews); "
+    "adjacent quarters overlap and are not independent"
+)
+GAP_NOTE = (
+    "Gaps are between groups of PAS respondents by their ethnicity, pooled 2015/16-2020/21 by neighbourhood "
+    "(the victim satisfaction survey behind the authority's White/BME target is not available)."
+)
 
 
 class ConfidenceError(MetforwardError):
@@ -84,33 +92,9 @@ class MeasureInfo:
     last: dt.date
     figures: int
 
-
-def measures(db: Database) -> list[MeasureInfo]:
-    """Every survey measure in the store."""
-    rows = queries.measures(db)
-    return [MeasureInfo(*row) for row in rows]
-
-
-def unmatched_names(db: Database) -> list[tuple[str, int, str]]:
-    """Survey rows rejected because their borough name matched no London borough: (file, line, name)."""
-    return queries.unmatched_names(db)
-
-
-def find_measure(db: Database, name: str) -> str:
-    """The measure called ``name`` (case-insensitive, or a unique part of its name)."""
-    names = [m.measure for m in measures(db)]
-    if not names:
-        raise ConfidenceError("no survey data in the store: ingest the PAS files first (metforward ingest ...)")
-    wanted = name.strip().lower()
-    exact = [n for n in names if n.lower() == wanted]
-    if exact:
-        return exact[0]
-    partial = [n for n in names if wanted in n.lower()]
-    if len(partial) == 1:
-        return partial[0]
-    shown = "; ".join(partial or names)
-    why = "matches several measures" if partial else "is not a survey measure in the store"
-    raise ConfidenceError(f"{name!r} {why}; choose one of: {shown}")
+    def as_dict(self) -> dict[str, object]:
+        """JSON form (dates as ISO text)."""
+        return {**asdict(self), "first": self.first.isoformat(), "last": self.last.isoformat()}
 
 
 def assumed_n(level: str, period_kind: str) -> tuple[float, str]:
@@ -155,23 +139,13 @@ class Figure:
         return out
 
 
-def figures(
-    db: Database,
-    measure: str,
-    *,
-    area: str | None = None,
-    start: dt.date | None = None,
-    end: dt.date | None = None,
-    group: str | None = None,
-    n: float | None = None,
-    confidence: float = 0.95,
-) -> list[Figure]:
-    """The figures of ``measure`` with Wilson intervals, oldest first.
+def figures_of(rows: Sequence[Sequence[Any]], *, n: float | None = None, confidence: float = 0.95) -> list[Figure]:
+    """Survey rows (dataset, measure, period start and end, period kind, level, area code and name,
+    neighbourhood, group, proportion, published n; oldest first) as figures with Wilson intervals.
 
-    ``area``: ``"London"``, a borough GSS code (its borough and neighbourhood rows) or None
-    (all). ``n`` overrides the assumed base where none is published.
+    The same figure from two files (e.g. the London total and another London series) is kept once;
+    ``n`` overrides the assumed base where none is published.
     """
-    rows = queries.figures(db, measure, area=area, start=start, end=end, group=group)
     out = []
     seen: set[tuple[object, ...]] = set()
     for dataset, name, p_start, p_end, kind, level, code, area_name, hood, grp, p, published in rows:
@@ -245,23 +219,26 @@ def two_proportion_p(sa: float, na: float, sb: float, nb: float) -> float:
     return float(2 * norm.sf(abs(z)))
 
 
-def year_on_year(
-    db: Database, measure: str, at: dt.date, *, level: str = "borough", confidence: float = 0.95
+def year_on_year_of(
+    measure: str,
+    at: dt.date,
+    now: Sequence[Figure],
+    then: Sequence[Figure],
+    *,
+    level: str = "borough",
+    confidence: float = 0.95,
 ) -> list[Change]:
-    """Each area's figure for the period ending ``at`` against the one ending 12 months earlier."""
-    before_end = _year_earlier(at)
-    now = {
-        (f.area_code, f.neighbourhood, f.group): f
-        for f in figures(db, measure, start=at, end=at, confidence=confidence)
-    }
-    then = {
-        (f.area_code, f.neighbourhood, f.group): f
-        for f in figures(db, measure, start=before_end, end=before_end, confidence=confidence)
-    }
-    pairs = [(now[k], then[k]) for k in sorted(now, key=str) if k in then and now[k].level == level]
+    """Each area's figure of ``now`` (the periods ending ``at``) against its figure of ``then`` (ending 12
+    months earlier), for the areas of ``level``: Newcombe interval, two-proportion z test, BH q values
+    across the areas."""
+    after_of = {(f.area_code, f.neighbourhood, f.group): f for f in now}
+    before_of = {(f.area_code, f.neighbourhood, f.group): f for f in then}
+    pairs = [
+        (after_of[k], before_of[k]) for k in sorted(after_of, key=str) if k in before_of and after_of[k].level == level
+    ]
     if not pairs:
         raise ConfidenceError(
-            f"no {level} figures of {measure!r} for both periods ending {before_end} and {at}; "
+            f"no {level} figures of {measure!r} for both periods ending {year_earlier(at)} and {at}; "
             "rolling 12-month figures are compared with the same quarter a year earlier"
         )
     changes = []
@@ -298,7 +275,8 @@ def year_on_year(
     return out
 
 
-def _year_earlier(day: dt.date) -> dt.date:
+def year_earlier(day: dt.date) -> dt.date:
+    """The end of the month a year before ``day``'s month."""
     first = dt.date(day.year - 1, day.month, 1)
     following = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return following - dt.timedelta(days=1)
@@ -328,21 +306,20 @@ class Gap:
         return asdict(self)
 
 
-def gaps(
-    db: Database,
+def gaps_of(
     measure: str,
+    rows: Sequence[Figure],
     group_a: str,
     group_b: str,
     *,
     area: str | None = None,
-    n: float | None = None,
     confidence: float = 0.95,
 ) -> list[Gap]:
-    """Per-neighbourhood gaps, then one pooled gap per borough and one for London (``area`` narrows).
+    """Per-neighbourhood gaps ``group_a - group_b``, then one pooled gap per borough and one for London
+    (``area``: London, a borough GSS code, or None for all).
 
     Pooling sums ``p x n`` and ``n`` over the neighbourhoods where both groups are published.
     """
-    rows = figures(db, measure, n=n, confidence=confidence)
     groups = {f.group.lower() for f in rows}
     for g in (group_a, group_b):
         if g.lower() not in groups:
@@ -394,100 +371,10 @@ def _gap(
     )
 
 
-# --- targets ---------------------------------------------------------------------------------------
-
-
-def _period_end(text: object) -> dt.date:
+def period_end_of(text: object) -> dt.date:
+    """A period end: ``YYYY-MM`` (the month's last day) or ``YYYY-MM-DD``; ValueError otherwise."""
     value = str(text)
     if len(value) == 7:  # YYYY-MM: the month's end
         first = dt.date.fromisoformat(value + "-01")
-        return _year_earlier(dt.date(first.year + 1, first.month, 1))
+        return year_earlier(dt.date(first.year + 1, first.month, 1))
     return dt.date.fromisoformat(value)
-
-
-class SurveyTargetSource:
-    """Store-backed ``level`` and ``gap`` targets from the PAS (source name ``survey``).
-
-    ``level``: ``{source: survey, measure: "Trust MPS", period: 2023-12}`` (the period end: a
-    date or a month, default the latest), optional ``group``, ``neighbourhood``, ``n``.
-    ``gap``: ``{source: survey, measure: "treat everyone fairly", groups: [White British, Black]}``
-    (``a - b`` in points), optional ``neighbourhood`` and ``n`` (respondents per group cell).
-    """
-
-    def check(self, spec: Mapping[str, Any], target_type: str) -> list[str]:
-        """Problems with a target's ``measure`` mapping."""
-        problems = []
-        if target_type not in ("level", "gap"):
-            problems.append(f"the survey source gives level and gap targets, not {target_type}")
-        if not isinstance(spec.get("measure"), str) or not spec["measure"].strip():
-            problems.append("'measure' must name a survey measure (e.g. 'Trust MPS')")
-        if target_type == "gap":
-            groups = spec.get("groups")
-            if not (isinstance(groups, list) and len(groups) == 2 and all(isinstance(g, str) for g in groups)):
-                problems.append("a gap needs 'groups': [group a, group b] (gap = a - b), e.g. [White British, Black]")
-        if "period" in spec:
-            try:
-                _period_end(spec["period"])
-            except ValueError:
-                problems.append("'period' must be a period end: YYYY-MM or YYYY-MM-DD")
-        if "n" in spec and not (isinstance(spec["n"], int | float) and spec["n"] > 0):
-            problems.append("'n' must be a number above 0 (respondents)")
-        return problems
-
-    def observe(
-        self, db: Database, spec: Mapping[str, Any], area: str, target_type: str, confidence: float
-    ) -> Observation:
-        """The observation for ``area`` ("London" or a borough GSS code)."""
-        try:
-            measure = find_measure(db, str(spec["measure"]))
-        except ConfidenceError as exc:
-            return Observation(basis=f"PAS: {exc}")
-        n = float(spec["n"]) if "n" in spec else None
-        hood = spec.get("neighbourhood")
-        if target_type == "gap":
-            a, b = spec["groups"]
-            try:
-                found = gaps(db, measure, a, b, area=area, n=n, confidence=confidence)
-            except ConfidenceError as exc:
-                return Observation(basis=f"PAS: {exc}")
-            chosen = [
-                g
-                for g in found
-                if g.area_code == area and (g.neighbourhood or "").lower() == (str(hood).lower() if hood else "")
-            ]
-            if not chosen and hood is None:  # a borough with one neighbourhood: its only gap
-                single = [g for g in found if g.area_code == area]
-                chosen = single if len(single) == 1 else []
-            if not chosen:
-                return Observation(
-                    basis=f"PAS {measure!r}: no {a} and {b} figures for {area}{f' - {hood}' if hood else ''}"
-                )
-            g = chosen[0]
-            where = f"{g.area_name}{f' - {g.neighbourhood}' if g.neighbourhood else ''}"
-            return Observation(
-                groups=((g.p_a * g.n_a, g.n_a), (g.p_b * g.n_b, g.n_b)),
-                labels=(a, b),
-                basis=(
-                    f"PAS {measure!r}, {where}, 2015/16-2020/21 pooled, respondents' ethnicity (not the victim "
-                    f"satisfaction survey, which is not available); {g.p_a:.1%} {a} minus {g.p_b:.1%} {b}; "
-                    f"{g.n_basis}; Newcombe interval; {DESIGN_NOTE}"
-                ),
-            )
-        end = _period_end(spec["period"]) if "period" in spec else None
-        rows = figures(
-            db, measure, area=area, start=end, end=end, group=spec.get("group", "all"), n=n, confidence=confidence
-        )
-        rows = [r for r in rows if (r.neighbourhood or "").lower() == (str(hood).lower() if hood else "")]
-        if not rows:
-            return Observation(basis=f"PAS {measure!r}: no figure for {area}{f' ending {end}' if end else ''}")
-        f = rows[-1]
-        return Observation(
-            counts=(f.proportion * f.n, f.n),
-            basis=(
-                f"PAS {measure!r}, {f.area_name}, {f.period_kind} ending {f.period_end}: {f.proportion:.1%}; "
-                f"{f.n_basis}; Wilson interval; {DESIGN_NOTE}"
-            ),
-        )
-
-
-TARGET_SOURCE = SurveyTargetSource()

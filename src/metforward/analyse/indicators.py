@@ -10,34 +10,31 @@ denominators) and averages a count's monthly values.
 Targets (``measure: {source: indicator, name: ..., at: YYYY-MM}`` or ``period: YYYY-MM:YYYY-MM``)
 read the value at a month, or, if that month is missing, the latest month at or before it within
 ``tolerance_months`` (default 3; said in the basis); else the verdict is can't tell.
+
+This module holds the kernels (a series' rows in, frozen results out); what is read from the store,
+the question's options and the ``indicator`` measure source of targets are in
+:mod:`metforward.questions.indicators`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from metforward.analyse.compare import Period
 from metforward.analyse.proportions import wilson
-from metforward.analyse.target_sources import Observation
 from metforward.domain.areas import LONDON_BOROUGHS
-from metforward.domain.periods import add_months, month_range, month_text, parse_month
-from metforward.errors import MetforwardError
-from metforward.store.database import Database
-from metforward.store.queries import indicators as queries
+from metforward.domain.periods import Period, add_months, month_range, month_text
+
+#: One stored month of a series: month, value (a count, or a share's numerator), n (a share's
+#: denominator; None for a count), source.
+Row = tuple[dt.date, float, float | None, str | None]
 
 #: The area a target on "London" reads: the Met's figures (all London but the City).
 LONDON_AREA = "metropolitan"
 DEFAULT_TOLERANCE = 3
 _AREA_NAMES = {"metropolitan": "the Met", "city-of-london": "City of London Police", "E12000007": "London region"}
-
-
-class IndicatorError(MetforwardError):
-    """An indicator that is not in the store, or a bad request about one."""
-
-    code = "indicator"
 
 
 def area_name(code: str) -> str:
@@ -142,9 +139,9 @@ class Series:
         }
 
 
-def list_indicators(db: Database) -> list[IndicatorInfo]:
-    """Every indicator and area in the store, by name."""
-    rows = queries.indicator_list(db)
+def infos_of(rows: Sequence[Sequence[Any]]) -> list[IndicatorInfo]:
+    """Indicators from the store's summary rows (name, area, unit, has n, first, last, months with data,
+    latest source, sources), with the months missing between first and last."""
     out = []
     for name, area, unit, share, first, last, months, latest_source, sources in rows:
         span = (last.year - first.year) * 12 + last.month - first.month + 1
@@ -153,54 +150,19 @@ def list_indicators(db: Database) -> list[IndicatorInfo]:
     return out
 
 
-def find_indicator(db: Database, name: str, area: str | None = None) -> IndicatorInfo:
-    """The indicator called ``name`` (case-insensitive) in ``area`` (default: the Met, else the only one)."""
-    found = [i for i in list_indicators(db) if i.name.lower() == name.strip().lower()]
-    if area is not None:
-        found = [i for i in found if i.area_code.lower() == area.lower()]
-    elif len(found) > 1:
-        met = [i for i in found if i.area_code == LONDON_AREA]
-        found = met or found
-    if not found:
-        raise IndicatorError(
-            f"no indicator {name!r}" + (f" for {area}" if area else "") + " in the store; "
-            "`metforward indicators list` shows what is loaded, `metforward indicators load FILE` adds one"
-        )
-    if len(found) > 1:
-        areas = ", ".join(i.area_code for i in found)
-        raise IndicatorError(f"indicator {name!r} is loaded for several areas ({areas}); choose one with --area")
-    return found[0]
-
-
-def _rows(
-    db: Database, info: IndicatorInfo, first: dt.date, last: dt.date
-) -> list[tuple[dt.date, float, float | None, str | None]]:
-    return [
-        (r[0], float(r[1]), None if r[2] is None else float(r[2]), r[3])
-        for r in queries.indicator_rows(db, info.name, info.area_code, first, last)
-    ]
-
-
-def _point(month: dt.date, value: float, n: float | None, confidence: float) -> Point:
+def point(month: dt.date, value: float, n: float | None, confidence: float) -> Point:
+    """One month: a count as it is, a share in % with its Wilson interval."""
     if n is None:
         return Point(month, value)
     est = wilson(value, n, confidence=confidence)
     return Point(month, 100 * est.value, value, n, 100 * est.low, 100 * est.high)
 
 
-def series(
-    db: Database,
-    info: IndicatorInfo,
-    first: dt.date | None = None,
-    last: dt.date | None = None,
-    *,
-    confidence: float = 0.95,
+def series_of(
+    info: IndicatorInfo, rows: Sequence[Row], first: dt.date, last: dt.date, *, confidence: float = 0.95
 ) -> Series:
-    """The indicator's months from ``first`` to ``last`` (default: all), months missing, 12-month trend."""
-    first = first or info.first
-    last = last or info.last
-    rows = _rows(db, info, first, last)
-    points = [_point(m, v, n, confidence) for m, v, n, _ in rows]
+    """The indicator's months ``rows`` from ``first`` to ``last``: points, months missing, 12-month trend."""
+    points = [point(m, v, n, confidence) for m, v, n, _ in rows]
     present = {p.month for p in points}
     missing = [m for m in month_range(first, last) if m not in present]
     notes = []
@@ -231,9 +193,9 @@ class Reading:
     sources: list[str]
 
 
-def value_at(db: Database, info: IndicatorInfo, month: dt.date, tolerance: int = DEFAULT_TOLERANCE) -> Reading | None:
-    """The figure at ``month``, else at the latest month at most ``tolerance`` months before it."""
-    rows = _rows(db, info, add_months(month, -tolerance), month)
+def reading_at(rows: Sequence[Row], month: dt.date, tolerance: int) -> Reading | None:
+    """The figure at ``month`` from ``rows`` (the months up to it, oldest first), else the latest within
+    ``tolerance`` months before it; None if there is none."""
     if not rows:
         return None
     when, value, n, source = rows[-1]
@@ -246,9 +208,9 @@ def value_at(db: Database, info: IndicatorInfo, month: dt.date, tolerance: int =
     return Reading(value, n, [when], how, [source] if source else [])
 
 
-def mean_over(db: Database, info: IndicatorInfo, period: Period) -> Reading | None:
-    """A count's mean monthly value over ``period``, or a share's pooled counts; None if no month has data."""
-    rows = _rows(db, info, period.first, period.last)
+def mean_of(info: IndicatorInfo, rows: Sequence[Row], period: Period) -> Reading | None:
+    """A count's mean monthly value over ``period`` (its ``rows``), or a share's pooled counts; None if no
+    month has data."""
     if not rows:
         return None
     months = [r[0] for r in rows]
@@ -263,90 +225,3 @@ def mean_over(db: Database, info: IndicatorInfo, period: Period) -> Reading | No
             sources,
         )
     return Reading(sum(r[1] for r in rows) / len(rows), None, months, f"mean over {period} ({present})", sources)
-
-
-class IndicatorSource:
-    """``measure: {source: indicator, name: NAME, at: YYYY-MM | period: YYYY-MM:YYYY-MM}`` for level/rate targets.
-
-    Optional keys: ``area`` (a stored area code such as ``metropolitan``, ``city-of-london`` or
-    ``E12000007``; default: the Met for London, the borough's GSS code otherwise) and
-    ``tolerance_months`` (for ``at``; default 3).
-    """
-
-    _KEYS = {"source", "name", "at", "period", "area", "tolerance_months"}
-
-    def check(self, spec: Mapping[str, Any], target_type: str) -> list[str]:
-        """Problems with the mapping (empty if valid)."""
-        problems = []
-        if target_type not in ("level", "rate"):
-            problems.append(f"an indicator gives a level or rate target, not a {target_type} target")
-        if not isinstance(spec.get("name"), str) or not spec["name"].strip():
-            problems.append("'name' must name a loaded indicator (see `metforward indicators list`)")
-        unknown = sorted(set(spec) - self._KEYS)
-        if unknown:
-            problems.append(f"unknown keys {', '.join(unknown)} (allowed: {', '.join(sorted(self._KEYS))})")
-        if ("at" in spec) == ("period" in spec):
-            problems.append("give exactly one of 'at' (YYYY-MM) or 'period' (YYYY-MM:YYYY-MM)")
-        elif "at" in spec:
-            try:
-                parse_month(str(spec["at"]))
-            except ValueError as exc:
-                problems.append(f"'at': {exc}")
-        else:
-            try:
-                Period.parse(str(spec["period"]))
-            except MetforwardError as exc:
-                problems.append(f"'period': {exc}")
-        tolerance = spec.get("tolerance_months", DEFAULT_TOLERANCE)
-        if not isinstance(tolerance, int) or isinstance(tolerance, bool) or not 0 <= tolerance <= 24:
-            problems.append("'tolerance_months' must be a whole number from 0 to 24")
-        return problems
-
-    def observe(
-        self, db: Database, spec: Mapping[str, Any], area: str, target_type: str, confidence: float
-    ) -> Observation:
-        """The value (a count: exact) or counts (a share: Wilson) at the month or over the period."""
-        code = str(spec.get("area") or (LONDON_AREA if area == "London" else area))
-        name = str(spec["name"])
-        where = f"{name} ({area_name(code)})"
-        try:
-            info = find_indicator(db, name, code)
-        except IndicatorError:
-            return Observation(
-                basis=f"{where}: no such indicator in the store; load it with `metforward indicators load`"
-            )
-        if "at" in spec:
-            month = parse_month(str(spec["at"]))
-            tolerance = int(spec.get("tolerance_months", DEFAULT_TOLERANCE))
-            reading = value_at(db, info, month, tolerance)
-            if reading is None:
-                return Observation(
-                    unit=info.unit,
-                    basis=f"{where}: no figure for {month_text(month)} nor in the {tolerance} months before it "
-                    f"(data cover {month_text(info.first)} to {month_text(info.last)})",
-                )
-        else:
-            period = Period.parse(str(spec["period"]))
-            reading = mean_over(db, info, period)
-            if reading is None:
-                return Observation(
-                    unit=info.unit,
-                    basis=f"{where}: no figure in {period} "
-                    f"(data cover {month_text(info.first)} to {month_text(info.last)})",
-                )
-        source = "source: " + ("; ".join(reading.sources) or "the indicators table")
-        if info.share and reading.n:
-            return Observation(
-                counts=(reading.value, reading.n),
-                basis=f"{where} {reading.how}: {reading.value:g} of {reading.n:g}; "
-                f"Wilson {confidence:.0%} interval; {source}",
-            )
-        unit = info.unit or "count"
-        return Observation(
-            estimate=(reading.value, reading.value, reading.value),
-            unit=unit,
-            basis=f"{where} {reading.how}: {reading.value:,.6g} {unit}; a count, no sampling error; {source}",
-        )
-
-
-TARGET_SOURCE = IndicatorSource()

@@ -23,10 +23,10 @@ Parts:
 * **similar boroughs**: the ``k`` most similar boroughs (:mod:`metforward.analyse.similar`) and,
   side by side, the same measures for each: population, density, crime and violence per 1,000
   residents over the last ``months`` months, and knife crime offences per 1,000 residents;
-* **outcomes**: sanction detection (:func:`metforward.analyse.outcomes.sanction_rates`) over the
+* **outcomes**: sanction detection (:func:`metforward.questions.outcomes.sanction_rates`) over the
   police.uk period;
 * **stop and search**: arrest, find and positive-outcome rates over the months of searches loaded
-  (:func:`metforward.analyse.searches.search_rates`), up to the end of the police.uk period.
+  (:func:`metforward.questions.searches.search_rates`), up to the end of the police.uk period.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import shapely
 
-from metforward.analyse import crime_map, outcomes, searches
+from metforward.analyse import crime_map
 from metforward.analyse.compare import CompareRow, CompareSpec, Period
 from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.similar import most_similar
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import MetforwardError
+from metforward.questions import outcomes, searches
 from metforward.questions.compare import compare
 from metforward.store import cubes
 from metforward.store.database import Database

@@ -23,6 +23,9 @@ dates, so a figure can always be traced to the downloads behind it.
 A crime recorded late in the period has had less time to reach an outcome than one recorded
 early (right censoring): the result gives the last outcome month loaded, and ``--by month``
 shows the rate falling off towards the end of the period where this matters.
+
+This module holds the kernels (rows in, frozen results out); what is read from the store, and the
+question's options, are in :mod:`metforward.questions.outcomes`.
 """
 
 from __future__ import annotations
@@ -32,31 +35,41 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from metforward.analyse.compare import Period
 from metforward.analyse.proportions import wilson
-from metforward.analyse.target_sources import Observation
-from metforward.domain.areas import LONDON_BOROUGHS, force_of_borough
 from metforward.domain.outcomes import SANCTION_CLASSES
-from metforward.errors import MetforwardError
-from metforward.store.database import Database
-from metforward.store.places import Place, resolve_place
-from metforward.store.queries import areas as area_queries
-from metforward.store.queries import outcomes as queries
+from metforward.domain.periods import Period
 
-#: Grouping keys and the columns they read (the SQL lives in the store).
-BY = queries.BY
-_KEY_NAMES = {
+#: Grouping keys and the columns each gives a row (the SQL that reads them lives in the store).
+KEY_NAMES = {
     "borough": ("borough_code", "borough_name"),
     "ward": ("ward_code", "ward_name"),
     "category": ("category",),
     "month": ("month",),
 }
-
-
-class OutcomesError(MetforwardError):
-    """An outcomes question that cannot be answered as asked."""
-
-    code = "outcomes"
+BY = tuple(KEY_NAMES)
+#: The MPS dashboard's grouping keys and their columns.
+DASHBOARD_KEYS = {"borough": ("borough_code", "borough_name"), "month": ("month",)}
+DASHBOARD_BY = tuple(DASHBOARD_KEYS)
+#: The figures of a sanction row, in order, after its grouping keys (:meth:`OutcomeRow.as_dict`).
+FIGURES = (
+    "crimes",
+    "sanctioned",
+    "rate",
+    "ci_low",
+    "ci_high",
+    *(f"sanction_{c}" for c in SANCTION_CLASSES),
+    "with_outcome",
+    "under_investigation",
+    "outcome_missing",
+    "street_sanctioned",
+    "street_rate",
+    "months_to_sanction_q1",
+    "months_to_sanction_median",
+    "months_to_sanction_q3",
+)
+DASHBOARD_FIGURES = ("offences", "positive_outcomes", "rate", "ci_low", "ci_high")
+#: The counts of a group with no crimes (as the store's sums give them, quartiles last).
+EMPTY_COUNTS = (0, 0, 0, 0, 0, 0, *([0] * len(SANCTION_CLASSES)), None, None, None)
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,18 @@ class LoadUsed:
     loaded_first: dt.datetime
     loaded_last: dt.datetime
 
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form: months as ``YYYY-MM``, load times to the second."""
+        return {
+            "kind": self.kind,
+            "force": self.force,
+            "first_month": f"{self.first_month:%Y-%m}",
+            "last_month": f"{self.last_month:%Y-%m}",
+            "files": self.files,
+            "loaded_first": self.loaded_first.isoformat(timespec="seconds"),
+            "loaded_last": self.loaded_last.isoformat(timespec="seconds"),
+        }
+
 
 @dataclass(frozen=True)
 class OutcomesResult:
@@ -124,92 +149,14 @@ class OutcomesResult:
     notes: list[str] = field(default_factory=list)
 
 
-def area_of(db: Database, text: str | None) -> Place | None:
-    """``None`` for London (every London borough), else the borough, ward or LSOA ``text`` names."""
-    if text is None or text.strip().lower() in ("london", "all"):
-        return None
-    return resolve_place(db, text)
+def key_names(by: Sequence[str], keys: Mapping[str, tuple[str, ...]] = KEY_NAMES) -> list[str]:
+    """The key columns a grouping by ``by`` gives each row."""
+    return [name for b in by for name in keys[b]]
 
 
-def _forces(place: Place | None, borough: str | None, force: str | None) -> list[str]:
-    if force:
-        return [force]
-    if place is None:
-        return ["metropolitan", "city-of-london"]
-    home = force_of_borough(borough) if borough else None
-    return [home] if home else []
-
-
-def sanction_rates(
-    db: Database,
-    place: Place | None,
-    period: Period,
-    *,
-    by: Sequence[str] = (),
-    categories: Sequence[str] | None = None,
-    force: str | None = None,
-    confidence: float = 0.95,
-) -> OutcomesResult:
-    """Sanction detection rates of the crimes recorded in ``period`` in ``place`` (None: London).
-
-    Only rows of the force that polices the area count unless ``force`` is given (London: the
-    Metropolitan and City of London forces). Crimes without a Crime ID (anti-social behaviour)
-    have no outcomes and are left out.
-    """
-    unknown = [b for b in by if b not in BY]
-    if unknown:
-        raise OutcomesError(f"cannot group by {', '.join(unknown)}: choose from {', '.join(BY)}")
-    if place is None:
-        borough = None
-        area_code, area_name = "E12000007", "London"
-    else:
-        borough = place.code if place.level == "borough" else area_queries.borough_of(db, place.level, place.code)
-        area_code, area_name = place.code, place.name
-    forces = _forces(place, borough, force)
-    if not forces:
-        raise OutcomesError(f"no police force is known for {area_name}: pass --force")
-
-    def counts(keys: Sequence[str]) -> list[Any]:
-        return queries.sanction_counts(
-            db,
-            level=None if place is None else place.level,
-            code=None if place is None else place.code,
-            forces=forces,
-            first=period.first,
-            last=period.last,
-            categories=categories,
-            by=keys,
-        )
-
-    names = [name for b in by for name in _KEY_NAMES[b]]
-    rows = [_row(dict(zip(names, r[: len(names)], strict=True)), r[len(names) :], confidence) for r in counts(by)]
-    total_rows = counts(())
-    empty = (0, 0, 0, 0, 0, 0, *([0] * len(SANCTION_CLASSES)), None, None, None)
-    total = _row({}, total_rows[0] if total_rows else empty, confidence)
-    outcome_months = queries.outcome_months(db, forces)
-    notes = _notes(total, outcome_months, period)
-    with_outcomes = queries.forces_with_outcomes(db)
-    if len(forces) > 1:
-        notes += [
-            f"no outcomes files are loaded for {f}: its crimes count as without an outcome"
-            for f in forces
-            if f not in with_outcomes and f in queries.forces_with_crimes(db)
-        ]
-    return OutcomesResult(
-        area_code,
-        area_name,
-        period,
-        forces,
-        tuple(by),
-        rows,
-        total,
-        (outcome_months[0], outcome_months[1]) if outcome_months[0] is not None else None,
-        loads_used(db, forces, period),
-        notes,
-    )
-
-
-def _row(keys: Mapping[str, Any], values: Sequence[Any], confidence: float) -> OutcomeRow:
+def sanction_row(keys: Mapping[str, Any], values: Sequence[Any], confidence: float = 0.95) -> OutcomeRow:
+    """One group's row from the store's counts (crimes, sanctioned, with an outcome, under investigation,
+    outcome missing, street sanctioned, one count per sanction class, quartiles of months to a sanction)."""
     crimes, sanctioned, with_outcome, under, missing, street = (int(v) for v in values[:6])
     classes = dict(zip(SANCTION_CLASSES, (int(v) for v in values[6 : 6 + len(SANCTION_CLASSES)]), strict=True))
     q1, q2, q3 = values[6 + len(SANCTION_CLASSES) :]
@@ -235,7 +182,8 @@ def _row(keys: Mapping[str, Any], values: Sequence[Any], confidence: float) -> O
     )
 
 
-def _notes(total: OutcomeRow, outcome_months: tuple[Any, ...], period: Period) -> list[str]:
+def sanction_notes(total: OutcomeRow, outcome_months: tuple[Any, ...], period: Period) -> list[str]:
+    """What a reader must know about ``total`` (no crimes, no or too few outcomes loaded, outcomes missing)."""
     notes = []
     if total.crimes == 0:
         notes.append("no crimes with a Crime ID in this area and period: load police.uk street files first")
@@ -257,20 +205,7 @@ def _notes(total: OutcomeRow, outcome_months: tuple[Any, ...], period: Period) -
     return notes
 
 
-def loads_used(db: Database, forces: list[str], period: Period) -> list[LoadUsed]:
-    """The current (not replaced) street and outcomes loads of ``forces`` that a result rests on.
-
-    Street loads of the period's months; outcomes loads of the period's months and after (an
-    outcome arrives in a month at or after its crime's).
-    """
-    rows = queries.loads_used(db, forces, period.first, period.last)
-    return [LoadUsed(*r) for r in rows]
-
-
 # --- the MPS Monthly Crime Dashboard ---------------------------------------------------------------
-
-DASHBOARD_BY = queries.DASHBOARD_BY
-_DASHBOARD_KEYS = {"borough": ("borough_code", "borough_name"), "month": ("month",)}
 
 
 @dataclass(frozen=True)
@@ -305,56 +240,8 @@ class DashboardResult:
     notes: list[str] = field(default_factory=list)
 
 
-def dashboard_rates(
-    db: Database,
-    borough: str | None,
-    period: Period,
-    *,
-    crime_type: str,
-    crime_subtype: str | None = None,
-    by: Sequence[str] = (),
-    confidence: float = 0.95,
-) -> DashboardResult:
-    """Positive outcomes per 100 offences from the MPS dashboard's borough rows (``borough``: a GSS code; None: London).
-
-    The dashboard counts offences in the month they were recorded and positive outcomes in the
-    month the outcome was recorded, so this is a ratio of two monthly flows, not the share of a
-    cohort of crimes. Over a year the two are close; a single month's ratio can exceed 100. The
-    Wilson interval (Wilson 1927) is given when outcomes do not exceed offences.
-    """
-    unknown = [b for b in by if b not in DASHBOARD_BY]
-    if unknown:
-        raise OutcomesError(f"the dashboard can be grouped by {', '.join(DASHBOARD_BY)}, not {', '.join(unknown)}")
-    subtype = crime_subtype or crime_type
-    known = queries.dashboard_kinds(db)
-    if not any(t.lower() == crime_type.lower() and st.lower() == subtype.lower() for t, st in known):
-        listed = "; ".join(f"{t} / {st}" for t, st in known) or "none: load the MPS Monthly Crime Dashboard first"
-        raise OutcomesError(
-            f"no dashboard rows for {crime_type} / {subtype}. Crime types and subtypes loaded: {listed}"
-        )
-    present = queries.dashboard_months(db, crime_type, subtype, borough, period.first, period.last)
-    names = [name for b in by for name in _DASHBOARD_KEYS[b]]
-    grouped, (offences, positive), refresh = queries.dashboard_sums(
-        db, crime_type, subtype, borough, period.first, period.last, by
-    )
-    rows = [_dashboard_row(dict(zip(names, r[:-2], strict=True)), r[-2], r[-1], confidence) for r in grouped]
-    total = _dashboard_row({}, offences, positive, confidence)
-    notes = []
-    if len(present) < period.months:
-        notes.append(f"{period.months - len(present)} of the {period.months} months have no dashboard rows")
-    over = [r for r in [*rows, total] if r.rate is not None and r.ci_low is None]
-    if over:
-        notes.append(
-            f"{len(over)} group(s) have more positive outcomes than offences (outcomes of earlier crimes): "
-            "no interval is given for them"
-        )
-    name = "London" if borough is None else LONDON_BOROUGHS.get(borough, borough)
-    return DashboardResult(
-        borough or "E12000007", name, period, crime_type, subtype, rows, total, present, refresh, notes
-    )
-
-
-def _dashboard_row(keys: Mapping[str, Any], offences: Any, positive: Any, confidence: float) -> DashboardRow:
+def dashboard_row(keys: Mapping[str, Any], offences: Any, positive: Any, confidence: float = 0.95) -> DashboardRow:
+    """One group's offences and positive outcomes, with the Wilson interval when outcomes do not exceed offences."""
     offences, positive = int(offences or 0), int(positive or 0)
     labelled = {k: (None if v is None else str(v)) for k, v in keys.items()}
     if "borough_code" in labelled and labelled["borough_code"] is None:
@@ -369,79 +256,15 @@ def _dashboard_row(keys: Mapping[str, Any], offences: Any, positive: Any, confid
     )
 
 
-# --- targets ----------------------------------------------------------------------------------
-
-
-class _OutcomesSource:
-    """``measure: {source: outcomes, period: YYYY-MM:YYYY-MM, ...}`` for rate and level targets.
-
-    ``data: police-uk`` (default) with an optional ``category`` (police.uk crime types): the
-    sanction detection rate of the crimes recorded in the period. ``data: dashboard`` with
-    ``crime_type`` (and ``crime_subtype``): positive outcomes per offence from the MPS dashboard.
-    """
-
-    def check(self, spec: Mapping[str, Any], target_type: str) -> list[str]:
-        problems = []
-        if target_type not in ("rate", "level"):
-            problems.append("source outcomes gives a rate: use type rate or level")
-        try:
-            Period.parse(str(spec.get("period", "")))
-        except MetforwardError:
-            problems.append("'period' (YYYY-MM:YYYY-MM) is required")
-        data = spec.get("data", "police-uk")
-        if data not in ("police-uk", "dashboard"):
-            problems.append("'data' must be police-uk or dashboard")
-        if data == "dashboard" and not isinstance(spec.get("crime_type"), str):
-            problems.append("'crime_type' (e.g. Knife Crime) is required with data: dashboard")
-        category = spec.get("category")
-        if category is not None and not isinstance(category, str | list):
-            problems.append("'category' must be a police.uk crime type or a list of them")
-        return problems
-
-    def observe(
-        self, db: Database, spec: Mapping[str, Any], area: str, target_type: str, confidence: float
-    ) -> Observation:
-        period = Period.parse(str(spec["period"]))
-        if spec.get("data") == "dashboard":
-            try:
-                dash = dashboard_rates(
-                    db,
-                    None if area == "London" else area,
-                    period,
-                    crime_type=str(spec["crime_type"]),
-                    crime_subtype=spec.get("crime_subtype"),
-                )
-            except OutcomesError as exc:
-                return Observation(basis=str(exc))
-            d = dash.total
-            basis = (
-                f"{d.positive_outcomes:,} positive outcomes / {d.offences:,} offences, {dash.crime_type} / "
-                f"{dash.crime_subtype}, {period} ({len(dash.months_present)} of {period.months} months; MPS Monthly "
-                f"Crime Dashboard, refreshed {', '.join(f'{x:%Y-%m-%d}' for x in dash.refresh_dates if x)}); "
-                f"Wilson {confidence:.0%} interval"
-            )
-            if dash.notes:
-                basis += "; " + "; ".join(dash.notes)
-            if d.offences == 0 or d.positive_outcomes > d.offences:
-                return Observation(basis=basis)
-            return Observation(counts=(float(d.positive_outcomes), float(d.offences)), basis=basis)
-        category = spec.get("category")
-        categories = [category] if isinstance(category, str) else list(category) if category else None
-        place = area_of(db, area)
-        result = sanction_rates(db, place, period, categories=categories, force=spec.get("force"))
-        t = result.total
-        what = ", ".join(categories) if categories else "all crime types"
-        basis = (
-            f"{t.sanctioned:,} of {t.crimes:,} {what} crimes recorded in {period} with a sanction outcome "
-            f"(police.uk outcomes joined by Crime ID; Wilson {confidence:.0%} interval)"
+def dashboard_notes(rows: Sequence[DashboardRow], total: DashboardRow, present: int, period: Period) -> list[str]:
+    """What a reader must know: months without rows, groups with more outcomes than offences."""
+    notes = []
+    if present < period.months:
+        notes.append(f"{period.months - present} of the {period.months} months have no dashboard rows")
+    over = [r for r in [*rows, total] if r.rate is not None and r.ci_low is None]
+    if over:
+        notes.append(
+            f"{len(over)} group(s) have more positive outcomes than offences (outcomes of earlier crimes): "
+            "no interval is given for them"
         )
-        if result.outcome_months:
-            basis += f"; outcomes loaded {result.outcome_months[0]:%Y-%m} to {result.outcome_months[1]:%Y-%m}"
-        if result.notes:
-            basis += "; " + "; ".join(result.notes)
-        if t.crimes == 0:
-            return Observation(basis=basis)
-        return Observation(counts=(float(t.sanctioned), float(t.crimes)), basis=basis)
-
-
-TARGET_SOURCE = _OutcomesSource()
+    return notes

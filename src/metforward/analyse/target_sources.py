@@ -19,10 +19,10 @@ from metforward.store.database import Database
 
 #: Measure source name -> the module that provides it (imported only when a target uses it).
 SOURCES: dict[str, str] = {
-    "outcomes": "metforward.analyse.outcomes",
-    "stop-and-search": "metforward.analyse.searches",
-    "survey": "metforward.analyse.confidence",
-    "indicator": "metforward.analyse.indicators",
+    "outcomes": "metforward.questions.outcomes",
+    "stop-and-search": "metforward.questions.searches",
+    "survey": "metforward.questions.confidence",
+    "indicator": "metforward.questions.indicators",
 }
 
 

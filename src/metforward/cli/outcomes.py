@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.compare import CompareError, Period
-from metforward.analyse.outcomes import (
-    BY,
-    DASHBOARD_BY,
-    DashboardResult,
-    OutcomesResult,
-    area_of,
-    dashboard_rates,
-    sanction_rates,
-)
-from metforward.cli.compare import num, write_rows
+from metforward.analyse.outcomes import BY, DASHBOARD_BY, DashboardResult, OutcomesResult
+from metforward.analyse.outcomes import key_names as key_columns
+from metforward.cli.compare import num
+from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.outcomes import SANCTION_CLASSES
-from metforward.errors import OptionError
+from metforward.questions.outcomes import Query, ask
 
 _SHORT = {
     "charge_summons": "charge",
@@ -34,103 +26,53 @@ _SHORT = {
 }
 
 
+def outcomes_command(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="Months the crimes were recorded in, YYYY-MM:YYYY-MM.")],
+    area: Annotated[
+        str,
+        typer.Option(help="London, or a borough, ward or LSOA name or GSS code (dashboard: London or a borough)."),
+    ] = Query.area,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Group by (repeat): {', '.join(BY)} (dashboard: {', '.join(DASHBOARD_BY)})."),
+    ] = None,
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="police.uk crime type (repeat; default all).")
+    ] = None,
+    force: Annotated[str | None, typer.Option(help="Only this force's crimes (default: the area's force).")] = None,
+    source: Annotated[
+        str, typer.Option(help="police-uk (outcomes joined to crimes) or dashboard (MPS Monthly Crime Dashboard).")
+    ] = Query.source,
+    crime_type: Annotated[
+        str | None, typer.Option(help="Dashboard crime type, e.g. 'Knife Crime' (with --source dashboard).")
+    ] = None,
+    crime_subtype: Annotated[
+        str | None, typer.Option(help="Dashboard crime subtype (default: the crime type's own total).")
+    ] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Sanction detection rates with Wilson intervals, time to a sanction, and what is still under investigation."""
+    query = Query(period, area, tuple(by or ()), tuple(category or ()), force, source, crime_type, crime_subtype)
+    query.checked()  # a bad option is a usage error before the store is opened
+    with reader(ctx) as db:
+        answer = ask(db, query)
+    if emit(answer, as_json=as_json, as_csv=as_csv):
+        return
+    if isinstance(answer.result, DashboardResult):
+        print_dashboard(answer.result)
+    else:
+        print_sanctions(answer.result)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
-
-    @app.command("outcomes")
-    def outcomes_command(
-        ctx: typer.Context,
-        period: Annotated[str, typer.Option(help="Months the crimes were recorded in, YYYY-MM:YYYY-MM.")],
-        area: Annotated[
-            str,
-            typer.Option(help="London, or a borough, ward or LSOA name or GSS code (dashboard: London or a borough)."),
-        ] = "London",
-        by: Annotated[
-            list[str] | None,
-            typer.Option(help=f"Group by (repeat): {', '.join(BY)} (dashboard: {', '.join(DASHBOARD_BY)})."),
-        ] = None,
-        category: Annotated[
-            list[str] | None, typer.Option("--category", help="police.uk crime type (repeat; default all).")
-        ] = None,
-        force: Annotated[str | None, typer.Option(help="Only this force's crimes (default: the area's force).")] = None,
-        source: Annotated[
-            str, typer.Option(help="police-uk (outcomes joined to crimes) or dashboard (MPS Monthly Crime Dashboard).")
-        ] = "police-uk",
-        crime_type: Annotated[
-            str | None, typer.Option(help="Dashboard crime type, e.g. 'Knife Crime' (with --source dashboard).")
-        ] = None,
-        crime_subtype: Annotated[
-            str | None, typer.Option(help="Dashboard crime subtype (default: the crime type's own total).")
-        ] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Write JSON.")] = False,
-        as_csv: Annotated[bool, typer.Option("--csv", help="Write the rows as CSV.")] = False,
-    ) -> None:
-        """Sanction detection rates with Wilson intervals, time to a sanction, and what is still under investigation."""
-        try:
-            spell = Period.parse(period)
-        except CompareError as exc:
-            raise OptionError(str(exc)) from exc
-        if source not in ("police-uk", "dashboard"):
-            raise OptionError("--source must be police-uk or dashboard")
-        if source == "dashboard" and not crime_type:
-            raise OptionError("--source dashboard needs --crime-type (e.g. 'Knife Crime')")
-        with reader(ctx) as db:
-            place = area_of(db, area)
-            if source == "dashboard":
-                if place is not None and place.level != "borough":
-                    raise OptionError("the dashboard is read at borough level: give London or a borough")
-                dash = dashboard_rates(
-                    db,
-                    None if place is None else place.code,
-                    spell,
-                    crime_type=crime_type or "",  # checked above: given with --source dashboard
-                    crime_subtype=crime_subtype,
-                    by=by or (),
-                )
-            else:
-                result = sanction_rates(db, place, spell, by=by or (), categories=category, force=force)
-        if source == "dashboard":
-            _show_dashboard(dash, as_json=as_json, as_csv=as_csv)
-        else:
-            _show(result, as_json=as_json, as_csv=as_csv)
+    app.command("outcomes")(outcomes_command)
 
 
-def _show(result: OutcomesResult, *, as_json: bool, as_csv: bool) -> None:
-    rows = [r.as_dict() for r in result.rows] if result.by else [result.total.as_dict()]
-    if as_csv:
-        write_rows(rows, (), as_csv=True)
-        return
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "area_code": result.area_code,
-                    "area_name": result.area_name,
-                    "period": str(result.period),
-                    "forces": result.forces,
-                    "by": list(result.by),
-                    "outcome_months": [f"{m:%Y-%m}" for m in result.outcome_months] if result.outcome_months else None,
-                    "loads": [
-                        {
-                            "kind": x.kind,
-                            "force": x.force,
-                            "first_month": f"{x.first_month:%Y-%m}",
-                            "last_month": f"{x.last_month:%Y-%m}",
-                            "files": x.files,
-                            "loaded_first": x.loaded_first.isoformat(timespec="seconds"),
-                            "loaded_last": x.loaded_last.isoformat(timespec="seconds"),
-                        }
-                        for x in result.loads
-                    ],
-                    "notes": result.notes,
-                    "total": result.total.as_dict(),
-                    "rows": rows,
-                    "attribution": ATTRIBUTION,
-                },
-                indent=2,
-            )
-        )
-        return
+def print_sanctions(result: OutcomesResult) -> None:
+    """Sanction detection as a Rich table, with what it rests on above and the attribution below."""
     console = wide_console()
     t = result.total
     console.print(
@@ -151,7 +93,7 @@ def _show(result: OutcomesResult, *, as_json: bool, as_csv: bool) -> None:
         f"to first sanction outcome month (quartiles).\n{ATTRIBUTION}",
         caption_justify="left",
     )
-    key_names = [k for k in (rows[0] if rows else {}) if k in ("borough_name", "ward_name", "category", "month")]
+    key_names = [k for k in key_columns(result.by) if k in ("borough_name", "ward_name", "category", "month")]
     for name in [
         *key_names,
         "crimes",
@@ -182,33 +124,8 @@ def _show(result: OutcomesResult, *, as_json: bool, as_csv: bool) -> None:
     console.print(table)
 
 
-def _show_dashboard(result: DashboardResult, *, as_json: bool, as_csv: bool) -> None:
-    rows = [r.as_dict() for r in result.rows] if result.rows else [result.total.as_dict()]
-    if as_csv:
-        write_rows(rows, (), as_csv=True)
-        return
-    if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "area_code": result.area_code,
-                    "area_name": result.area_name,
-                    "period": str(result.period),
-                    "source": "MPS Monthly Crime Dashboard",
-                    "crime_type": result.crime_type,
-                    "crime_subtype": result.crime_subtype,
-                    "months_with_data": len(result.months_present),
-                    "months_asked": result.period.months,
-                    "refresh_dates": [f"{d:%Y-%m-%d}" for d in result.refresh_dates if d],
-                    "notes": result.notes,
-                    "total": result.total.as_dict(),
-                    "rows": rows,
-                    "attribution": ATTRIBUTION,
-                },
-                indent=2,
-            )
-        )
-        return
+def print_dashboard(result: DashboardResult) -> None:
+    """The dashboard's positive outcome rates as a Rich table."""
     console = wide_console()
     t = result.total
     console.print(
@@ -227,7 +144,7 @@ def _show_dashboard(result: DashboardResult, *, as_json: bool, as_csv: bool) -> 
         f"not a cohort rate. Wilson 95% interval.\n{ATTRIBUTION}",
         caption_justify="left",
     )
-    key_names = [k for k in rows[0] if k in ("borough_name", "month")]
+    key_names = [k for k in result.rows[0].keys if k in ("borough_name", "month")]
     for name in [*key_names, "offences", "positive outcomes", "per 100", "95% interval"]:
         table.add_column(name, justify="left" if name in key_names else "right")
     for r in result.rows:

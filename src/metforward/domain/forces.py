@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from metforward.domain.areas import borough_code
+
 FORCES: Final[dict[str, str]] = {
     "avon-and-somerset": "Avon and Somerset Constabulary",
     "bedfordshire": "Bedfordshire Police",
@@ -73,3 +75,36 @@ def parse_file_name(name: str) -> tuple[str, str, str] | None:
     if match is None:
         return None
     return match["month"], match["force"], match["kind"]
+
+
+#: Names of the areas indicator series are stored by (force ids and the London region), in any case.
+_AREA_ALIASES: Final[dict[str, str]] = {
+    "metropolitan police": "metropolitan",
+    "metropolitan police service": "metropolitan",
+    "met": "metropolitan",
+    "mps": "metropolitan",
+    "london, city of": "city-of-london",
+    "city of london police": "city-of-london",
+    "london": "E12000007",  # the London region (Met + City)
+}
+
+
+def area_code(text: str) -> str | None:
+    """The stored area code of a force or area (as indicator series are stored): police.uk force id or GSS
+    code; None if unknown. Not the London alias table (:data:`metforward.domain.areas.LONDON_NAMES`): a
+    series is a force's or a region's, so MPS is the Met and London the London region (Met and City).
+
+    >>> area_code("Metropolitan Police"), area_code("London, City of"), area_code("Westminster")
+    ('metropolitan', 'city-of-london', 'E09000033')
+    """
+    key = text.strip()
+    if key.lower() in _AREA_ALIASES:
+        return _AREA_ALIASES[key.lower()]
+    if key.lower() in FORCES:
+        return key.lower()
+    for slug, name in FORCES.items():
+        if name.lower() == key.lower():
+            return slug
+    if re.fullmatch(r"[EWSN]\d{8}", key.upper()):
+        return key.upper()
+    return borough_code(key)

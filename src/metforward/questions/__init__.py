@@ -7,12 +7,15 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import compare
+from metforward.questions import compare, confidence, indicators, outcomes, searches
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
 #: Every question, by name (a new question module adds its ``QUESTION`` here).
-QUESTIONS: dict[str, Question] = {q.name: q for q in (compare.QUESTION,)}
+QUESTIONS: dict[str, Question] = {
+    q.name: q
+    for q in (compare.QUESTION, outcomes.QUESTION, searches.QUESTION, confidence.QUESTION, indicators.QUESTION)
+}
 
 
 def question(name: str) -> Question:

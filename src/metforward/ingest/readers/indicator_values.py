@@ -12,18 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from metforward.domain.areas import borough_code
-from metforward.domain.forces import FORCES
-
-_AREA_ALIASES = {
-    "metropolitan police": "metropolitan",
-    "metropolitan police service": "metropolitan",
-    "met": "metropolitan",
-    "mps": "metropolitan",
-    "london, city of": "city-of-london",
-    "city of london police": "city-of-london",
-    "london": "E12000007",  # the London region (Met + City)
-}
 _MONTHS = {
     name: index
     for index, names in enumerate(
@@ -55,25 +43,6 @@ _DATE_FORMS: list[tuple[str, re.Pattern[str]]] = [
 _PLAIN_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 _GROUPED_NUMBER = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _NOT_AVAILABLE = {"..", ":", "x", "[x]", "[c]"}
-
-
-def area_code(text: str) -> str | None:
-    """The stored area code of a force or area: police.uk force id or GSS code; None if unknown.
-
-    >>> area_code("Metropolitan Police"), area_code("London, City of"), area_code("Westminster")
-    ('metropolitan', 'city-of-london', 'E09000033')
-    """
-    key = text.strip()
-    if key.lower() in _AREA_ALIASES:
-        return _AREA_ALIASES[key.lower()]
-    if key.lower() in FORCES:
-        return key.lower()
-    for slug, name in FORCES.items():
-        if name.lower() == key.lower():
-            return slug
-    if re.fullmatch(r"[EWSN]\d{8}", key.upper()):
-        return key.upper()
-    return borough_code(key)
 
 
 def parse_date(text: str) -> tuple[dt.date | None, str | None, str | None]:

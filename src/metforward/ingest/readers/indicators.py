@@ -31,9 +31,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from metforward.domain.forces import area_code
 from metforward.errors import InputFileError
 from metforward.ingest.csvtable import LINE, ParsedCsv, decode_header, parse_csv
-from metforward.ingest.readers.indicator_values import area_code, parse_date, parse_number
+from metforward.ingest.readers.indicator_values import parse_date, parse_number
 from metforward.ingest.sources import InputData, InputFile, read_input
 from metforward.store.database import Database
 from metforward.store.loading import REJECT_COLUMNS, Batch, Load, store_load

@@ -16,7 +16,6 @@ from metforward.domain.categories import ALL_CRIME_TYPES
 from metforward.domain.forces import FORCES
 from metforward.domain.periods import month_text
 from metforward.questions.answer import jsonable
-from metforward.store import places
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
 from metforward.store.pool import ReadPool
@@ -133,8 +132,3 @@ def resolve_area(db: Database, text: str) -> Place:
     """The borough, ward or LSOA ``text`` (a name or GSS code) names: the one resolver's typed errors
     (404 none, 422 ambiguous or empty, 409 no lookups loaded)."""
     return resolve_place(db, text)
-
-
-def london_or_area(db: Database, text: str | None) -> Place | None:
-    """``None`` for London (no area, or London, MPS, all, ...), else the area ``text`` names."""
-    return places.resolve_area(db, text)

@@ -1,26 +1,17 @@
-"""``/searches``: stop and search counts, rates and ethnic disproportionality, as ``metforward searches --json``."""
+"""``/searches``: stop and search counts, rates and ethnic disproportionality, the body of ``metforward searches --json``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import Field
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
-from metforward.analyse.searches import (
-    BY,
-    Selection,
-    coverage,
-    disproportionality,
-    search_counts,
-    search_rates,
-)
-from metforward.domain.periods import parse_month
-from metforward.questions.answer import jsonable
-from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Force, Page, Paging, Row, london_or_area
-from metforward.web.app import get_db
-from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
+from metforward.questions import searches as question
+from metforward.questions.searches import BY
+from metforward.web.answers import api_response
+from metforward.web.api.common import DEFAULT_LIMIT, MONTH, Envelope, Force, Limit, Offset, Paging, Row
+from metforward.web.errors import API_ERRORS
 
 router = APIRouter(tags=["searches"])
 
@@ -42,29 +33,15 @@ By = Literal[
 ]
 
 
-class SearchesPage(Page[Row]):
-    """A page of rows (grouping keys, then counts or rates) with the selection's coverage and notes."""
-
-    mode: Literal["counts", "rates", "disproportionality"]
-    area: str = Field(description="The selection in words.")
-    coverage: Row = Field(description="Searches, months with data, searches without a location or outside London.")
-    notes: list[str]
-    ethnicity_field: str | None = None
-    reference: str | None = None
-    searches: int | None = None
-    not_stated: int | None = None
-    missing: int | None = None
-    unmapped: int | None = None
-    left_out: int | None = None
-    denominator: str | None = None
-    confidence: float | None = None
+class SearchesBody(Envelope[Row]):
+    """A page of rows (grouping keys, then counts or rates; or one row per ethnic group), the query as
+    answered, and what the rows rest on (``meta``: mode, the selection in words, its coverage, and for
+    disproportionality the ethnicity field, reference group, searches left out and the denominator)."""
 
 
-@router.get("/searches", response_model=SearchesPage, responses=API_ERRORS, summary="Stop and search")
+@router.get("/searches", response_model=SearchesBody, responses=API_ERRORS, summary="Stop and search")
 def searches(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    paging: Annotated[Paging, Depends()],
     mode: Annotated[
         Literal["counts", "rates", "disproportionality"],
         Query(
@@ -92,37 +69,9 @@ def searches(
     confidence: Annotated[
         float, Query(ge=0.5, le=0.9999, description="(0.5 to 0.9999) Confidence level of the intervals.")
     ] = 0.95,
-) -> dict[str, object]:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> Response:
     """Stop and search by month, area, ethnicity, object, outcome...; rates; disproportionality."""
-    groups = list(dict.fromkeys(by or ()))
-    start, end = (parse_month(first) if first else None), (parse_month(last) if last else None)
-    if start and end and end < start:
-        raise WebError(
-            422,
-            "invalid_parameter",
-            f"to {last} is before from {first}",
-            [ErrorDetail(field="query.to", message="before from")],
-        )
-    if mode == "disproportionality" and groups:
-        raise WebError(422, "invalid_parameter", "disproportionality is by ethnic group: leave out by")
-    sel = Selection(london_or_area(db, area), start, end, force)
-    cov = coverage(db, sel)
-    extra: dict[str, object] = {}
-    notes: list[str] = []
-    if mode == "disproportionality":
-        result = disproportionality(db, sel, field=ethnicity, confidence=confidence)
-        rows = result.rows
-        notes = [f"denominator: {result.denominator}", *result.notes]
-        extra = {k: v for k, v in result.as_dict().items() if k not in ("notes", "area")}
-    elif mode == "rates":
-        rows, notes = search_rates(db, sel, groups, confidence=confidence)
-    else:
-        rows = search_counts(db, sel, groups)
-    return {
-        **paging.page(request, rows),
-        **extra,
-        "mode": mode,
-        "area": sel.describe(),
-        "coverage": jsonable(cov),
-        "notes": notes,
-    }
+    query = question.Query(mode, tuple(by or ()), area, first, last, force, ethnicity, confidence)
+    return api_response(request, question.QUESTION, query, Paging(limit, offset), SearchesBody)

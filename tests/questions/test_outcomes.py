@@ -11,17 +11,19 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
-from metforward.analyse.outcomes import area_of, dashboard_rates, sanction_rates
 from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.outcomes import OUTCOME_CLASS, SANCTION_CLASSES, is_sanction, outcome_class
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.outcomes import dashboard_rates, sanction_rates
 from metforward.store.database import Database
+from metforward.store.places import resolve_area
 
 runner = CliRunner()
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -101,7 +103,7 @@ def test_every_outcome_type_in_the_corpus_is_mapped(burglary: tuple[Database, Pa
 
 def test_loads_and_completeness_are_reported(burglary: tuple[Database, Path]) -> None:
     db, _ = burglary
-    result = sanction_rates(db, area_of(db, "Camden"), PERIOD, by=["month"])
+    result = sanction_rates(db, resolve_area(db, "Camden"), PERIOD, by=["month"])
     assert [r.keys["month"] for r in result.rows] == [f"2024-{m:02d}" for m in range(1, 7)]
     assert {(x.kind, x.files) for x in result.loads} == {("street", 6), ("outcomes", 12)}
     assert result.outcome_months is not None and f"{result.outcome_months[1]:%Y-%m}" == "2024-12"
@@ -146,11 +148,11 @@ def test_outcomes_targets_and_cli(sample: Path, tmp_path: Path) -> None:
     )
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
-    assert len(data["rows"]) == 12 and {"month", "crimes", "sanctioned", "rate", "ci_low", "ci_high"} <= set(
-        data["rows"][0]
+    assert len(data["items"]) == 12 and {"month", "crimes", "sanctioned", "rate", "ci_low", "ci_high"} <= set(
+        data["items"][0]
     )
-    assert sum(r["crimes"] for r in data["rows"]) == data["total"]["crimes"]
-    assert {x["kind"] for x in data["loads"]} == {"street", "outcomes"} and data["attribution"]
+    assert sum(r["crimes"] for r in data["items"]) == data["meta"]["total_row"]["crimes"]
+    assert {x["kind"] for x in data["meta"]["loads"]} == {"street", "outcomes"} and data["attribution"]
     with Database(path) as db:
         targets = parse_targets(
             {
@@ -167,8 +169,22 @@ def test_outcomes_targets_and_cli(sample: Path, tmp_path: Path) -> None:
             }
         )
         (checked,) = check_targets(db, targets)
-        total = sanction_rates(db, area_of(db, "Westminster"), Period.parse("2024-01:2024-12"), categories=["Burglary"])
+        total = sanction_rates(
+            db, resolve_area(db, "Westminster"), Period.parse("2024-01:2024-12"), categories=["Burglary"]
+        )
     assert checked.observed == pytest.approx(total.total.rate, abs=1e-3)
     assert checked.verdict == "missed" and "crimes recorded in 2024-01:2024-12" in checked.basis
     bad = runner.invoke(app, ["--db", path, "outcomes", "--period", "2024-01:2024-12", "--by", "colour"])
     assert bad.exit_code == 1 and "cannot group by colour" in bad.output
+
+
+def test_mps_means_london_in_every_face(web_store: Path, client: TestClient) -> None:
+    """The one area resolver: ``--area MPS`` (which the command used to reject) is London, as in the API."""
+    args = ["--db", str(web_store), "outcomes", "--period", "2024-01:2024-06", "--by", "borough", "--json"]
+    london = runner.invoke(app, [*args, "--area", "London"])
+    mps = runner.invoke(app, [*args, "--area", "MPS"])
+    assert mps.exit_code == 0, mps.output
+    assert json.loads(mps.stdout)["items"] == json.loads(london.stdout)["items"]
+    assert json.loads(mps.stdout)["meta"]["area_name"] == "London"
+    body = client.get("/api/v1/outcomes", params={"period": "2024-01:2024-06", "by": "borough", "area": "mps"}).json()
+    assert body["items"] == json.loads(london.stdout)["items"]

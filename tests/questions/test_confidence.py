@@ -8,22 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from scipy.stats import false_discovery_control
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportions_ztest
 from typer.testing import CliRunner
 
-from metforward.analyse.confidence import (
-    ASSUMED_BOROUGH_N,
-    ASSUMED_CELL_N,
-    ASSUMED_LONDON_N,
-    ConfidenceError,
-    figures,
-    find_measure,
-    gaps,
-    year_on_year,
-)
+from metforward.analyse.confidence import ASSUMED_BOROUGH_N, ASSUMED_CELL_N, ASSUMED_LONDON_N, ConfidenceError
 from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
+from metforward.questions.confidence import figures, find_measure, gaps, year_on_year
 from metforward.store.database import Database
 
 runner = CliRunner()
@@ -123,7 +116,7 @@ def test_survey_targets_give_all_three_verdicts(store: str) -> None:
 def test_cli_json_lists_measures_and_shows_the_assumption(store: str) -> None:
     listed = runner.invoke(app, ["--db", store, "confidence", "--json"])
     assert listed.exit_code == 0, listed.output
-    names = {r["measure"] for r in json.loads(listed.output)["rows"]}
+    names = {r["measure"] for r in json.loads(listed.output)["items"]}
     assert json.loads(listed.output)["notes"] == [
         "every borough name in the loaded survey files matched a London borough"
     ]
@@ -132,14 +125,44 @@ def test_cli_json_lists_measures_and_shows_the_assumption(store: str) -> None:
                               "--from", "2023-01", "--to", "2023-12", "--json"])  # fmt: skip
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
-    assert [r["period_end"] for r in doc["rows"]] == ["2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"]
-    assert {"proportion", "ci_low", "ci_high", "n", "n_basis", "area_code"} <= set(doc["rows"][0])
+    assert [r["period_end"] for r in doc["items"]] == ["2023-03-31", "2023-06-30", "2023-09-30", "2023-12-31"]
+    assert {"proportion", "ci_low", "ci_high", "n", "n_basis", "area_code"} <= set(doc["items"][0])
     assert any("assumed 400" in note for note in doc["notes"]) and "Open Government Licence" in doc["attribution"]
     gap = runner.invoke(app, ["--db", store, "confidence", "--measure", "stop and search", "--gap", "White British",
                               "Black", "--area", "Lambeth", "--json"])  # fmt: skip
     assert gap.exit_code == 0, gap.output
-    assert len(json.loads(gap.output)["rows"]) == 4
+    assert len(json.loads(gap.output)["items"]) == 4
     change = runner.invoke(app, ["--db", store, "confidence", "--measure", "Trust MPS", "--change", "--json"])
-    assert change.exit_code == 0 and len(json.loads(change.output)["rows"]) == 32
+    assert change.exit_code == 0 and len(json.loads(change.output)["items"]) == 32
     unknown = runner.invoke(app, ["--db", store, "confidence", "--measure", "no such thing"])
     assert unknown.exit_code == 1 and "Trust MPS" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("params", "args", "note"),
+    [
+        ({"change": True}, ["--change"], "rolling 12-month figures"),
+        ({"gap": ["White British", "Black"]}, ["--gap", "White British", "Black"], "victim satisfaction survey"),
+    ],
+)
+def test_the_api_carries_the_notes_the_cli_shows(
+    web_store: Path, client: TestClient, params: dict[str, object], args: list[str], note: str
+) -> None:
+    """Notes belong in the answer: the API used to leave out the notes the command added."""
+    measure = "Trust MPS" if "change" in params else "stop and search"
+    cli = runner.invoke(app, ["--db", str(web_store), "confidence", "--measure", measure, *args, "--json"])
+    assert cli.exit_code == 0, cli.output
+    notes = json.loads(cli.stdout)["notes"]
+    assert any(note in n for n in notes)
+    body = client.get("/api/v1/confidence", params={"measure": measure, **params, "limit": 1000}).json()
+    assert body["notes"] == notes
+
+
+def test_an_area_without_a_measure_is_a_usage_error_in_every_face(web_store: Path, client: TestClient) -> None:
+    done = runner.invoke(app, ["--db", str(web_store), "confidence", "--area", "Westminster", "--json"])
+    assert done.exit_code == 2 and "give --measure" in json.loads(done.stdout)["error"]["message"]
+    response = client.get("/api/v1/confidence", params={"area": "Westminster"})
+    assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "query.area"
+    mps = client.get("/api/v1/confidence", params={"measure": "Trust MPS", "area": "MPS", "limit": 1000}).json()
+    london = client.get("/api/v1/confidence", params={"measure": "Trust MPS", "area": "London", "limit": 1000}).json()
+    assert mps["items"] == london["items"] and {r["area_code"] for r in mps["items"]} == {"London"}

@@ -14,13 +14,13 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from metforward import ATTRIBUTION
-from metforward.analyse.indicators import find_indicator, list_indicators, series
 from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.errors import InputFileError
 from metforward.ingest.pipeline import ingest_paths
 from metforward.ingest.readers.indicator_values import parse_date, parse_number
 from metforward.ingest.readers.indicators import IndicatorOptions, load_indicator_file
+from metforward.questions.indicators import find_indicator, list_indicators, series
 from metforward.store.database import Database
 
 runner = CliRunner()
@@ -294,7 +294,7 @@ def test_cli_load_list_show_json(sample: Path, tmp_path: Path) -> None:
     listed = runner.invoke(app, [*store, "indicators", "list", "--json"])
     data = json.loads(listed.output)
     assert data["attribution"] == ATTRIBUTION
-    assert [(i["name"], i["area_code"], i["months"], i["missing"]) for i in data["indicators"]] == [
+    assert [(i["name"], i["area_code"], i["months"], i["missing"]) for i in data["items"]] == [
         ("PCSOs", "metropolitan", 155, 0)
     ]
     shown = runner.invoke(
@@ -302,7 +302,7 @@ def test_cli_load_list_show_json(sample: Path, tmp_path: Path) -> None:
     )
     series_json = json.loads(shown.output)
     raw = {r["Date"]: float(r["PCSO Strength"]) for r in rows_of(file)}
-    assert [p["value"] for p in series_json["points"]] == [
+    assert [p["value"] for p in series_json["items"]] == [
         raw[k]
         for k in (
             "Mar-25",
@@ -320,8 +320,20 @@ def test_cli_load_list_show_json(sample: Path, tmp_path: Path) -> None:
             "Mar-26",
         )
     ]
-    assert series_json["trend"]["change"] == raw["Mar-26"] - raw["Mar-25"] and series_json["attribution"] == ATTRIBUTION
+    assert (
+        series_json["meta"]["trend"]["change"] == raw["Mar-26"] - raw["Mar-25"]
+        and series_json["attribution"] == ATTRIBUTION
+    )
     table = runner.invoke(app, [*store, "indicators", "show", "PCSOs"])
     assert table.exit_code == 0 and ATTRIBUTION in " ".join(table.output.split())
     missing = runner.invoke(app, [*store, "indicators", "show", "Nothing"])
     assert missing.exit_code == 1 and "no indicator 'Nothing'" in missing.output
+
+
+def test_the_list_can_be_of_one_area(web_store: Path) -> None:
+    args = ["--db", str(web_store), "indicators", "list", "--json"]
+    every = json.loads(runner.invoke(app, args).stdout)["items"]
+    city = runner.invoke(app, [*args, "--area", "City of London Police"])
+    assert city.exit_code == 0, city.output
+    items = json.loads(city.stdout)["items"]
+    assert items == [i for i in every if i["area_code"] == "city-of-london"] and items

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from metforward.analyse import searches as S
+from metforward.analyse.searches import CENSUS_GROUPS, NOT_STATED
 from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED, TargetsFileError, check_targets, parse_targets
 from metforward.cli import app
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions import searches as S
 from metforward.store.database import Database
 
 runner = CliRunner()
@@ -87,7 +89,7 @@ def test_counts_by_ethnicity_object_and_outcome_equal_a_group_by_of_the_raw_rows
     assert {r["self_defined_ethnicity"]: r["count"] for r in by_self} == dict(raw_self)
     assert sum(r["count"] for r in mapped) == len(raw_sample)
     groups = {r["ethnicity"] for r in mapped}
-    assert groups <= {*S.CENSUS_GROUPS, S.NOT_STATED, None}  # nothing unmapped
+    assert groups <= {*CENSUS_GROUPS, NOT_STATED, None}  # nothing unmapped
     black = sum(n for text, n in raw_self.items() if text and text.startswith("Black"))
     assert next(r["count"] for r in mapped if r["ethnicity"] == "Black") == black
 
@@ -338,12 +340,13 @@ def test_cli_json_rows_carry_keys_and_count(store: str) -> None:
     result = runner.invoke(app, ["--db", store, "searches", "--by", "month", "--by", "borough", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert set(out) >= {"rows", "coverage", "attribution", "notes"}
-    assert set(out["rows"][0]) == {"month", "borough_code", "borough_name", "count"}
-    assert sum(r["count"] for r in out["rows"]) == out["coverage"]["searches"]
-    assert out["coverage"]["months"] == list(SEARCH_MONTHS) and out["coverage"]["outside_every_borough"] > 0
+    assert set(out) >= {"items", "meta", "attribution", "notes"} and "coverage" in out["meta"]
+    assert set(out["items"][0]) == {"month", "borough_code", "borough_name", "count"}
+    assert sum(r["count"] for r in out["items"]) == out["meta"]["coverage"]["searches"]
+    coverage = out["meta"]["coverage"]
+    assert coverage["months"] == list(SEARCH_MONTHS) and coverage["outside_every_borough"] > 0
     rates = json.loads(runner.invoke(app, ["--db", store, "searches", "--rates", "--json"]).stdout)
-    assert {"count", "arrest_rate", "arrest_low", "arrest_high", "find_rate"} <= set(rates["rows"][0])
+    assert {"count", "arrest_rate", "arrest_low", "arrest_high", "find_rate"} <= set(rates["items"][0])
     dispro = runner.invoke(app, ["--db", store, "searches", "--disproportionality"])
     assert dispro.exit_code == 0 and "Black" in dispro.stdout and "Census 2021" in dispro.stdout
     bad = runner.invoke(app, ["--db", store, "searches", "--by", "colour"])
@@ -373,3 +376,26 @@ def test_census_reader_loads_every_group_and_rejects_does_not_apply(corpus: Path
         expected = float(row["Ethnic group: Black, Black British, Black Welsh, Caribbean or African"])
         assert black[row["geography code"]] == pytest.approx(expected, rel=1e-3, abs=5)
     assert db.scalar("SELECT count(DISTINCT area_code) FROM population_groups WHERE area_code LIKE 'E09%'") == 33
+
+
+def test_mps_means_the_met_in_every_face(web_store: Path, client: TestClient) -> None:
+    """The one area resolver: ``--area MPS`` (which the command used to reject) is London, as in the API."""
+    args = ["--db", str(web_store), "searches", "--by", "month", "--json"]
+    london = json.loads(runner.invoke(app, args).stdout)
+    mps = runner.invoke(app, [*args, "--area", "MPS"])
+    assert mps.exit_code == 0, mps.output
+    assert json.loads(mps.stdout)["items"] == london["items"]
+    assert (
+        json.loads(mps.stdout)["meta"]["area"]
+        == london["meta"]["area"]
+        == "London (Metropolitan Police searches), every month loaded"
+    )
+    assert client.get("/api/v1/searches", params={"by": "month", "area": "MPS"}).json()["items"] == london["items"]
+
+
+def test_a_bad_month_range_is_a_usage_error_in_every_face(web_store: Path, client: TestClient) -> None:
+    """One typed error: the command exits 2 (it used to exit 1) where the API answers 422."""
+    done = runner.invoke(app, ["--db", str(web_store), "searches", "--from", "2024-03", "--to", "2024-01", "--json"])
+    assert done.exit_code == 2 and json.loads(done.stdout)["error"]["code"] == "invalid_parameter"
+    response = client.get("/api/v1/searches", params={"from": "2024-03", "to": "2024-01"})
+    assert response.status_code == 422 and response.json()["error"]["details"][0]["field"] == "query.to"
