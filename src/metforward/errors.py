@@ -94,9 +94,11 @@ class OptionError(BadRequest):
     code = "usage"
 
 
-class InvalidValueError(BadRequest, ValueError):
+class InvalidValueError(MetforwardError, ValueError):
     """A value (usually from an option) that a calculation cannot use: an unknown scheme or method, a
-    negative cell size, too few permutations. A ``ValueError`` too, for callers that catch those.
+    negative cell size, too few permutations. A ``ValueError`` too, for callers that catch those. Its
+    kind is ``cannot_answer`` (exit 1, HTTP 400), as before there were kinds: the value is well formed,
+    the calculation refuses it.
     """
 
     code = "invalid_value"

@@ -13,7 +13,9 @@ import uvicorn
 
 from metforward.settings import Settings
 from metforward.web.app import create_app
-from tests.conftest import TARGETS
+from tests.conftest import REPO, TARGETS
+
+__all__ = ["REPO", "TARGETS"]
 
 
 def _free_port() -> int:
