@@ -263,3 +263,29 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def catalogue_path(url: str) -> str:
+    """The path (and query) of a catalogue URL, unquoted: where the loopback server serves it."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.unquote(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def serve_source(server: Server, source_id: str, data: bytes, *, path: str | None = None) -> str:
+    """Serve ``data`` as catalogue source ``source_id``'s file, at its catalogue path (or ``path``).
+
+    A Datastore source is also listed by the Datastore API on the server, its resource pointing at
+    the file (newest first, as CKAN lists). Returns the file's path.
+    """
+    from metforward.ingest.catalogue import source
+
+    found = source(source_id)
+    where = path or (catalogue_path(found.urls[0]) if found.urls else f"/download/{found.id}/1/{found.file}")
+    server.publish(where, data)
+    if found.method == "datastore" and found.api_url:
+        api = catalogue_path(found.api_url)
+        listed = server.documents.get(api)
+        previous = listed["result"]["resources"] if isinstance(listed, dict) else []  # type: ignore[index]
+        resource = {"name": found.file, "url": server.url + urllib.parse.quote(where), "format": "CSV"}
+        server.documents[api] = {"success": True, "result": {"resources": [resource, *previous]}}
+    return where

@@ -70,7 +70,10 @@ def print_supply(summary: SupplySummary, console: Console) -> None:
         console.print(text, soft_wrap=True, highlight=False)
     for d in summary.downloads:
         console.print(download_line(d), highlight=False, soft_wrap=True, markup=False)
-    print_summary(summary, console)
+    if summary.files or summary.skipped or summary.warnings:
+        print_summary(summary, console)
+    else:
+        console.print("nothing new to load")
     console.print(f"{summary.transferred:,} bytes downloaded")
 
 

@@ -24,11 +24,12 @@ def print_plan(plan: RefreshPlan, console: Console, *, dry_run: bool) -> None:
     lead = "would fetch" if dry_run else "fetching"
     for step in plan.police:
         console.print(f"{lead} {escape(step.describe())}", highlight=False, soft_wrap=True)
-    for f in plan.files:
-        console.print(f"{'checked' if dry_run else 'checking'} {escape(f.describe())}", highlight=False, soft_wrap=True)
+    for f in plan.files if dry_run else []:  # a run reports each source's fate instead
+        console.print(f"checked {escape(f.describe())}", highlight=False, soft_wrap=True)
     for kind, n in sorted(plan.untracked.items()):
         console.print(
-            f"[yellow]not refreshed[/] {escape(kind)} ({n} loads): loaded from files no catalogue source keeps "
+            f"[yellow]not refreshed[/] {escape(kind)} ({n} load{'s' if n > 1 else ''}): loaded from files no "
+            "catalogue source keeps "
             "current; load new versions with metforward ingest",
             highlight=False,
             soft_wrap=True,

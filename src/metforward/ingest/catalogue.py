@@ -180,6 +180,8 @@ def _source(entry: dict[str, Any], index: int) -> Source:
         raise CatalogueError(f"{where}: an http source needs a URL")
     if method in ("http", "datastore") and not text.get("file"):
         raise CatalogueError(f"{where}: a downloaded source needs a file name")
+    if method == "manual" and not text.get("note"):
+        raise CatalogueError(f"{where}: a manual source needs a note saying what to save")
     if method == "datastore" and not (text.get("dataset") and text.get("resource")):
         raise CatalogueError(f"{where}: a datastore source needs dataset and resource")
     pattern = re.compile(text["resource"], re.IGNORECASE) if "resource" in text else None

@@ -45,7 +45,7 @@ FINDINGS = {
     "changed": "a new version on the server: would download and load it",
     "unchanged": "unchanged on the server (not modified) and loaded",
     "reload": "unchanged on the server, but the cached copy is not the file loaded: would load it",
-    "unknown": "no validator to compare: would download it and compare checksums",
+    "unknown": "no cached copy or validator to compare with: would download it and compare checksums",
 }
 
 

@@ -144,6 +144,11 @@ def resources_of(body: Any) -> list[dict[str, Any]]:
     )
 
 
+def _safe_url(url: str) -> str:
+    """``url`` with spaces and other characters a request line cannot carry percent-encoded (escapes kept)."""
+    return urllib.parse.quote(url, safe=":/?#[]@!$&'()*+,;=%~")
+
+
 def _resource_name(resource: Mapping[str, Any]) -> str:
     for key in ("name", "title"):
         if isinstance(resource.get(key), str) and resource[key]:
@@ -176,7 +181,7 @@ def resolve(source: Source, base_url: str | None = None, warnings: list[str] | N
     else:
         for resource in listed:  # CKAN lists a dataset's resources newest first
             if source.matches_resource(_resource_name(resource)):
-                return rebase(str(resource["url"]), base_url)
+                return rebase(_safe_url(str(resource["url"])), base_url)
         names = ", ".join(sorted({_resource_name(r) for r in listed})) or "none"
         why = f"{api} lists no file matching {source.resource!r} (files: {names})"
     if not source.urls:
