@@ -29,7 +29,7 @@ BaseUrl = Annotated[
         envvar=BASE_URL_ENV,
         show_default=False,
         help="Fetch every source from this server instead of its publisher: its scheme and host replace each "
-        f"URL's, the path is kept (a mirror, or a test server) [default: the publishers; police.uk at {DEFAULT_BASE_URL}].",
+        f"URL's, the path is kept: a mirror, or a test server (default: each publisher; police.uk at {DEFAULT_BASE_URL}).",
     ),
 ]
 #: ``--cache``, shared by ``fetch`` and ``refresh``.
@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
         area: Annotated[
             str | None,
-            typer.Option(help=f"With --all: {' or '.join(AREAS)} [default: {DEFAULT_AREA}].", show_default=False),
+            typer.Option(help=f"With --all: {' or '.join(AREAS)} (default: {DEFAULT_AREA}).", show_default=False),
         ] = None,
         force: Annotated[
             str | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ from metforward.cli.fetch import BaseUrl, Cache, print_supply
 from metforward.cli.ingest import MaxFileMb, MaxRows, limits
 from metforward.cli.progress import progress
 from metforward.cli.safety import reader, writer
-from metforward.errors import Interrupted
+from metforward.errors import Interrupted, StoreMissingError
 from metforward.ingest.fetch import DEFAULT_CACHE
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.refresh import RefreshPlan, plan_refresh, run_refresh
@@ -56,9 +57,11 @@ def register(app: typer.Typer) -> None:
         max_rows: MaxRows = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     ) -> None:
-        """Fetch and load what is new for everything already loaded: new police.uk months of each
-        force and kind loaded, and a new version of each catalogue file loaded (told by a conditional
-        GET, else by its checksum). Idempotent: a second run downloads nothing.
+        """Fetch and load what is new for everything already loaded (for cron or a systemd timer).
+
+        New police.uk months of each force and kind loaded, and a new version of each catalogue
+        file loaded (told by a conditional GET, else by its checksum) are fetched and loaded, and
+        the figures that depend on them rebuilt. Idempotent: a second run downloads nothing.
 
         Files loaded by hand are refreshed from the catalogue source that keeps their kind current
         (metforward sources); other loads are listed as not refreshed. Keep --cache the same from
@@ -69,6 +72,12 @@ def register(app: typer.Typer) -> None:
         again later); 2 for usage errors; 130 when interrupted. With --dry-run: 0 whether or not
         changes are pending (the output says which), 1 when a server could not be asked.
         """
+        path = ctx.obj.settings.db_path
+        if not dry_run and str(path) != ":memory:" and not Path(path).exists():  # a mistyped --db creates nothing
+            raise StoreMissingError(
+                f"{path}: no store there (nothing was created): refresh fetches what is new for a store's data; "
+                f"load data first with metforward --db {path} fetch or ingest, or give --db the store you meant"
+            )
         if dry_run:
             with reader(ctx) as db:
                 plan = plan_refresh(db, base_url=base_url, cache_dir=cache, check=True)

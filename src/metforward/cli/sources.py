@@ -34,10 +34,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print every field of every source as JSON.")] = False,
     ) -> None:
-        """List the sources metforward knows: publisher, how each is fetched, the reader that reads it,
-        its area, how often it changes and how a new version is told.
+        """List the sources metforward fetches and reads, and how each is fetched and kept current.
 
-        --json adds the publisher, landing page, download URLs, licence and attribution of each. Sources marked
+        For each source: what it is, how it is fetched, the reader that reads it, its area, how
+        often it changes and how a new version is told. --json adds the publisher, landing page, download URLs, licence and attribution of each. Sources marked
         'by hand' publish no file metforward reads as it is (a workbook, an interactive export): their
         note says what to save before 'metforward ingest'.
         """
