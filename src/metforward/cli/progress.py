@@ -116,9 +116,10 @@ class Lines:
 
 
 @contextmanager
-def progress(show: bool) -> Iterator[FetchProgress | None]:
-    """Progress for a fetch: bars on a terminal, lines otherwise, nothing when ``show`` is false."""
-    console = Console(stderr=True)
+def progress(show: bool, console: Console | None = None) -> Iterator[FetchProgress | None]:
+    """Progress for a fetch on ``console`` (standard error): bars on a terminal, lines otherwise, nothing
+    when ``show`` is false."""
+    console = console or Console(stderr=True)
     if not show:
         yield None
     elif console.is_terminal:

@@ -16,9 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import logging
-import urllib.error
 import urllib.parse
-import urllib.request
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from typing import Any, Protocol
 
 from metforward.errors import FetchError, InputFileError
 from metforward.ingest.catalogue import Source, catalogue, rebase
-from metforward.ingest.download import USER_AGENT, ByteProgress, Download, download, get_json, read_manifest
+from metforward.ingest.download import ByteProgress, Download, download, get_json
 from metforward.ingest.fetch import (
     DEFAULT_BASE_URL,
     DEFAULT_CACHE,
@@ -368,43 +366,3 @@ def fetch_all(
         summary=summary,
     )
     return summary
-
-
-# -- checking without downloading (refresh --dry-run) ---------------------------------------------
-
-
-def probe(source: Source, url: str, cache_dir: Path, loaded: frozenset[str]) -> str:
-    """What a fetch of ``source`` from ``url`` would find, asked with a conditional HEAD request.
-
-    One of: ``changed`` (a new version, or a new link), ``unchanged`` (the server's copy is cached
-    and loaded), ``reload`` (the cached copy is current but not what is loaded) or ``unknown``
-    (nothing cached to compare with, or the server gives no validator: it would be downloaded and
-    its checksum compared).
-    """
-    dest = cache_path(cache_dir, source)
-    entry = read_manifest(dest.parent).get(dest.name)
-    if entry is None or not dest.is_file():
-        return "unknown"
-    if entry.get("url") != url:
-        return "changed"
-    headers = {"User-Agent": USER_AGENT}
-    if entry.get("etag"):
-        headers["If-None-Match"] = str(entry["etag"])
-    if entry.get("last_modified"):
-        headers["If-Modified-Since"] = str(entry["last_modified"])
-    if len(headers) == 1:
-        return "unknown"
-    request = urllib.request.Request(url, headers=headers, method="HEAD")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            etag, length = response.headers.get("ETag"), response.headers.get("Content-Length")
-            same = etag is not None and etag == entry.get("etag") and length == str(entry.get("size"))
-    except urllib.error.HTTPError as exc:
-        if exc.code != 304:
-            raise FetchError(f"{source.id}: {url} answered HTTP {exc.code} {exc.reason}") from exc
-        same = True
-    except (urllib.error.URLError, OSError) as exc:
-        raise FetchError(f"{source.id}: cannot reach {url} ({exc})") from exc
-    if not same:
-        return "changed"
-    return "unchanged" if entry.get("sha256") in loaded else "reload"
