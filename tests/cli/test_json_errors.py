@@ -34,6 +34,8 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
     "exceptions": [(["--latest", "2024-13"], 2)],
     "fetch": [(["--force", "metropolitan", "--from", "2024-13", "--to", "2024-02"], 2)],
     "formats": [(["--no-such-option"], 2)],
+    "refresh": [(["--db", "{missing}"], 1), (["--db", "{missing}", "--dry-run"], 1), (["--max-rows", "0"], 2)],
+    "sources": [(["--area", "paris"], 2)],
     "harm": [([*PERIODS, "--scheme", "nope"], 1), (["--before", "2023-01"], 2)],
     "hotspots": [([*WESTMINSTER, "--cell-size", "-5"], 1), (["--area", "Atlantis", "--period", "2024-01:2024-06"], 1)],
     "hotstreets": [(["--area", "Westminster", "--period", "2024-13:2024-14"], 2)],

@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import gzip
 import hashlib
 import io
 import json
 import socket
-import struct
-import threading
-import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -37,22 +30,13 @@ from metforward.ingest.fetch import choose_archives, fetch, plan_fetch
 from metforward.ingest.pipeline import FileResult
 from metforward.ingest.sources import InputFile
 from metforward.store.database import Database
+from tests.ingest.loopback import ARCHIVE_MONTH, Archive, Server, build_archive, text_of
 
 pytestmark = pytest.mark.corpus
 
-ARCHIVE_MONTH = "2024-05"
 MONTHS = [f"2024-{m:02d}" for m in range(1, 6)]
-#: The months the fake API lists: the 36 months up to 2024-05, newest first (as data.police.uk does).
-LISTED = [month_text(add_months(dt.date(2024, 5, 1), -i)) for i in range(36)]
-#: Months for which the API lists no Metropolitan stop-and-search data.
-NO_MET_SEARCHES = {"2024-04"}
 CORRUPT_MEMBER = "2024-03/2024-03-metropolitan-stop-and-search.csv"
 TABLE = {"street": "crimes", "outcomes": "outcomes", "stop-and-search": "searches"}
-
-
-def _text(path: Path) -> bytes:
-    raw = path.read_bytes()
-    return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
 
 
 def _count_rows(data: bytes) -> int:
@@ -60,20 +44,9 @@ def _count_rows(data: bytes) -> int:
     return sum(1 for r in csv.DictReader(io.StringIO(text, newline="")) if any(v for v in r.values()))
 
 
-@dataclass
-class Archive:
-    """The archive's bytes and the data rows of each (force, kind, month) in it."""
-
-    data: bytes
-    rows: dict[tuple[str, str, str], int]
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def archive(corpus: Path) -> Archive:
+def policeuk_archive(corpus: Path) -> Archive:
+    """City of London street and Met stop-and-search files for 2024-01 .. 2024-05, Met street and outcomes
+    (burglary rows) for 2024-03, laid out as data.police.uk lays out its archives."""
     policeuk = corpus / "policeuk"
     sources: list[tuple[str, str, str, Path]] = []
     for month in MONTHS:
@@ -87,156 +60,25 @@ def archive(corpus: Path) -> Archive:
     sources.append(
         ("metropolitan", "outcomes", "2024-03", policeuk / "metropolitan" / "outcomes-burglary-only" / "2024-03")
     )
-    buffer = io.BytesIO()
+    members: dict[str, bytes] = {}
     rows: dict[tuple[str, str, str], int] = {}
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-        for force, kind, month, folder in sorted(sources, key=lambda s: (s[2], s[0], s[1])):
-            (path,) = [p for p in folder.iterdir() if p.name.endswith((".csv", ".csv.gz"))]
-            data = _text(path)
-            out.writestr(f"{month}/{month}-{force}-{kind}.csv", data)
-            rows[(force, kind, month)] = _count_rows(data)
-    return Archive(buffer.getvalue(), rows)
+    for force, kind, month, folder in sources:
+        (path,) = [p for p in folder.iterdir() if p.name.endswith((".csv", ".csv.gz"))]
+        data = text_of(path)
+        members[f"{month}/{month}-{force}-{kind}.csv"] = data
+        rows[(force, kind, month)] = _count_rows(data)
+    return build_archive(members, rows)
 
 
-def _corrupted(data: bytes, member: str) -> bytes:
-    """The archive with bytes in the middle of ``member``'s compressed data flipped."""
-    with zipfile.ZipFile(io.BytesIO(data)) as opened:
-        info = opened.getinfo(member)
-    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
-    at = info.header_offset + 30 + name_len + extra_len + info.compress_size // 2
-    return data[:at] + bytes(b ^ 0xA5 for b in data[at : at + 64]) + data[at + 64 :]
-
-
-@dataclass
-class Seen:
-    """One request the server received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    status: int = 0
-    sent: int = 0
-
-
-@dataclass
-class Server:
-    """data.police.uk's API and archive on 127.0.0.1, with switches to misbehave."""
-
-    archive: Archive
-    cut_after: int | None = None  # (a) drop the connection after this many body bytes, on the next archive GET only
-    ignore_range: bool = False  # (b) answer 200 with the whole file to a range request
-    corrupt: bool = False  # (c) serve the archive with corrupt bytes (same length, same ETag)
-    requests: list[Seen] = field(default_factory=list)
-    url: str = ""
-
-    def __post_init__(self) -> None:
-        self.etag = f'"{self.archive.sha256[:20]}"'
-        self.modified = formatdate(dt.datetime(2024, 6, 20, tzinfo=dt.UTC).timestamp(), usegmt=True)
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-            def _seen(self) -> Seen:
-                seen = Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
-                owner.requests.append(seen)
-                return seen
-
-            def _json(self, body: object) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:  # noqa: N802
-                seen = self._seen()
-                if self.path == "/api/forces":
-                    self._json(
-                        [
-                            {"id": "city-of-london", "name": "City of London Police"},
-                            {"id": "metropolitan", "name": "Metropolitan Police Service"},
-                            {"id": "btp", "name": "British Transport Police"},
-                        ]
-                    )
-                elif self.path == "/api/crimes-street-dates":
-                    self._json(
-                        [
-                            {
-                                "date": m,
-                                "stop-and-search": ["city-of-london", "btp"]
-                                + ([] if m in NO_MET_SEARCHES else ["metropolitan"]),
-                            }
-                            for m in LISTED
-                        ]
-                    )
-                else:
-                    self._archive(seen)
-
-            def _archive(self, seen: Seen) -> None:
-                if self.path != f"/data/archive/{ARCHIVE_MONTH}.zip":
-                    seen.status = 404
-                    self.send_error(404)
-                    return
-                body = owner.archive.data
-                if owner.corrupt:
-                    body = _corrupted(body, CORRUPT_MEMBER)
-                if self.headers.get("If-None-Match") == owner.etag and not owner.corrupt:
-                    seen.status = 304
-                    self.send_response(304)
-                    self.send_header("ETag", owner.etag)
-                    self.end_headers()
-                    return
-                start = 0
-                wanted = self.headers.get("Range")
-                if wanted and not owner.ignore_range and self.headers.get("If-Range") in (None, owner.etag):
-                    start = int(wanted.removeprefix("bytes=").split("-")[0])
-                    seen.status = 206
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                else:
-                    seen.status = 200
-                    self.send_response(200)
-                self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(body) - start))
-                self.send_header("ETag", owner.etag)
-                self.send_header("Last-Modified", owner.modified)
-                self.send_header("Accept-Ranges", "bytes")
-                self.end_headers()
-                chunk = body[start:]
-                if owner.cut_after is not None:
-                    chunk, owner.cut_after = chunk[: owner.cut_after], None
-                    self.wfile.write(chunk)
-                    seen.sent = len(chunk)
-                    self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-body
-                    return
-                self.wfile.write(chunk)
-                seen.sent = len(chunk)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def archive_url(self) -> str:
-        return f"{self.url}/data/archive/{ARCHIVE_MONTH}.zip"
-
-    def archive_gets(self) -> list[Seen]:
-        return [r for r in self.requests if r.method == "GET" and r.path.endswith(".zip")]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+@pytest.fixture(scope="module")
+def archive(corpus: Path) -> Archive:
+    return policeuk_archive(corpus)
 
 
 @pytest.fixture
 def server(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     monkeypatch.setattr(download_module, "BACKOFF_SECONDS", 0.0)  # retry at once: the tests need no back-off
-    s = Server(archive)
+    s = Server(archive, corrupt_member=CORRUPT_MEMBER)
     yield s
     s.close()
 

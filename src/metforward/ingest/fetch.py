@@ -4,7 +4,7 @@ How data.police.uk publishes (data.police.uk/about, data.police.uk/docs):
 
 * ``GET /api/crimes-street-dates`` lists the months the API holds, newest first, each with the
   forces that published stop-and-search data that month (the API keeps about 36 months);
-* ``GET /api/forces`` lists the force ids;
+* ``GET /api/forces`` lists the force ids (:mod:`metforward.ingest.forcelist` caches it);
 * ``/data/archive/YYYY-MM.zip`` holds the 36 months up to YYYY-MM for every force, as members
   ``YYYY-MM/YYYY-MM-<force>-street.csv``, ``-outcomes.csv`` and ``-stop-and-search.csv``.
 
@@ -18,7 +18,6 @@ Downloads are resumable and cached with checksums (:mod:`metforward.ingest.downl
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import logging
 import math
 import zipfile
@@ -38,6 +37,7 @@ from metforward.ingest.download import (
     download,
     get_json,
 )
+from metforward.ingest.forcelist import resolve_force
 from metforward.ingest.pipeline import FileResult, IngestSummary, ingest_paths
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import InputFile
@@ -127,20 +127,6 @@ def available_months(base_url: str) -> tuple[list[str], dict[str, frozenset[str]
     return sorted(searches), searches
 
 
-def force_ids(base_url: str) -> list[str]:
-    """The force ids ``/api/forces`` lists."""
-    url = f"{base_url.rstrip('/')}/api/forces"
-    body = get_json(url)
-    ids = (
-        sorted(f["id"] for f in body if isinstance(f, dict) and isinstance(f.get("id"), str))
-        if isinstance(body, list)
-        else []
-    )
-    if not ids:
-        raise FetchError(f"{url} lists no forces (expected a list of {{'id': ..., 'name': ...}})")
-    return ids
-
-
 # -- planning -----------------------------------------------------------------------------------------
 
 
@@ -181,10 +167,19 @@ def choose_archives(base_url: str, asked: Sequence[str], newest: str) -> tuple[A
     return tuple(sorted(chosen, key=lambda a: a.month))
 
 
-def plan_fetch(base_url: str, force: str, first: dt.date, last: dt.date, kinds: Sequence[str] = KINDS) -> FetchPlan:
+def plan_fetch(
+    base_url: str,
+    force: str,
+    first: dt.date,
+    last: dt.date,
+    kinds: Sequence[str] = KINDS,
+    cache_dir: Path | None = None,
+) -> FetchPlan:
     """Check the force and the months against the data.police.uk API and choose the archives.
 
-    Raises :class:`FetchError` for an unknown force (with the closest ids), for months after the
+    ``force`` is a force id, name or slug of the name (:func:`~metforward.ingest.forcelist.resolve_force`;
+    the force list is cached in ``cache_dir``). Raises :class:`FetchError` for an unknown force (with
+    the closest ids), for months after the
     newest published month or missing from the months the API lists (naming them and what is
     available). Months older than the API's window (it keeps about 36 months) are taken from
     older archives, which data.police.uk keeps; a missing archive is a clear error when it is
@@ -195,11 +190,7 @@ def plan_fetch(base_url: str, force: str, first: dt.date, last: dt.date, kinds: 
         raise FetchError(f"unknown kind {', '.join(bad) or '(none)'} (expected {', '.join(KINDS)})")
     if last < first:
         raise FetchError(f"the first month {month_text(first)} is after the last {month_text(last)}")
-    forces = force_ids(base_url)
-    if force not in forces:
-        close = difflib.get_close_matches(force, forces, n=3)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        raise FetchError(f"data.police.uk has no force {force!r}{hint} (forces: {', '.join(forces)})")
+    force = resolve_force(force, base_url, cache_dir)
     listed, searches = available_months(base_url)
     oldest, newest = listed[0], listed[-1]
     asked = [month_text(m) for m in month_range(first, last)]
@@ -289,7 +280,8 @@ def fetch(
     :class:`FetchError` and leaves the store unchanged. Asked (kind, month) pairs the archive has
     no file for are reported in ``warnings``.
     """
-    plan = plan_fetch(base_url, force, first, last, kinds)
+    plan = plan_fetch(base_url, force, first, last, kinds, cache_dir)
+    force = plan.force
     downloads: list[Download] = []
     warnings = list(plan.notes)
     for archive in plan.archives:
