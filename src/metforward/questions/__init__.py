@@ -7,12 +7,14 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import compare
+from metforward.questions import bulletin, compare, jem, status
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
 #: Every question, by name (a new question module adds its ``QUESTION`` here).
-QUESTIONS: dict[str, Question] = {q.name: q for q in (compare.QUESTION,)}
+QUESTIONS: dict[str, Question] = {
+    q.name: q for q in (compare.QUESTION, status.QUESTION, bulletin.QUESTION, jem.QUESTION)
+}
 
 
 def question(name: str) -> Question:
