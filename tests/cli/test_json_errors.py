@@ -49,7 +49,7 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
         (["--period", "2023-01:2023-12", "--by", "colour"], 1),
     ],
     "report bulletin": [(["--month", "June"], 2)],
-    "report jem": [(["--borough", "Atlantis"], 1), (["--all"], 2)],
+    "report jem": [(["--borough", "Atlantis", "--out", "{tmp}/x.pdf"], 1), (["--all"], 2)],
     "repeats": [(["--area", "Atlantis"], 1), (["--area", "Westminster", "--end", "2024-13"], 2)],
     "searches": [(["--rates", "--disproportionality"], 2), (["--by", "colour"], 1)],
     "status": [(["--db", "{missing}"], 1), (["--kind", "bicycles"], 2)],
