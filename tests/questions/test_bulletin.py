@@ -79,3 +79,23 @@ def test_month_not_loaded_says_so(store: str) -> None:
     ds = next(c for c in data.completeness if c.source == "datastore datastore-borough")
     assert ds.months_after == [] and ds.months_before == ["2025-04", "2025-05", "2025-06"]
     assert all(r.verdict == "can't tell" for r in data.results)
+
+
+def test_the_bulletin_defaults_to_the_latest_month_and_its_json_is_the_results(store: str) -> None:
+    from metforward.questions import bulletin
+
+    with Database(Path(store)) as db:
+        latest = bulletin.ask(db, bulletin.Query())
+        june = bulletin.ask(db, bulletin.Query(month="2025-06")).to_json()
+    assert latest.query["month"] == latest.meta["latest_month"] == "2026-02"
+    done = runner.invoke(app, ["--db", store, "report", "bulletin", "--month", "2025-06", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout) == june
+    compare_args = ("compare", "--source", "datastore", "--by", "major", "--before", "2024-04:2024-06")
+    assert (
+        june["items"]
+        == cli_json(store, *compare_args, "--after", "2025-04:2025-06", "--level", "force", "--json")["items"]
+    )
+    assert june["meta"]["financial_year"] == "2025/26" and june["meta"]["inputs"]["results"].startswith(
+        "metforward compare"
+    )
