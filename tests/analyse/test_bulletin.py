@@ -1,29 +1,13 @@
-"""The bulletin's data equal the CLI's ``compare --json`` and ``exceptions --json`` for the same specs."""
+"""The bulletin's periods: the financial year to date against the same months a year earlier."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from metforward.analyse.bulletin import bulletin_data, financial_year_label, financial_year_to_date
+from metforward.analyse.bulletin import financial_year_label, financial_year_to_date
 from metforward.analyse.compare import Period
-from metforward.cli import app
-from metforward.store.database import Database
 
-runner = CliRunner()
 JUNE = dt.date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("bulletin") / "b.duckdb")
-    result = runner.invoke(app, ["--db", path, "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
 
 
 def test_financial_year_to_date() -> None:
@@ -35,58 +19,3 @@ def test_financial_year_to_date() -> None:
     assert financial_year_to_date(dt.date(2025, 4, 1))[1] == Period.parse("2025-04")
     assert financial_year_label(dt.date(2026, 3, 1)) == "2025/26"
     assert financial_year_label(JUNE) == "2025/26"
-
-
-def cli_json(store: str, *args: str) -> object:
-    result = runner.invoke(app, ["--db", store, *args])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
-
-
-def test_bulletin_equals_the_cli(store: str) -> None:
-    with Database(Path(store)) as db:
-        data = bulletin_data(db, JUNE)
-    assert data.month_loaded
-    assert data.results_kind == "datastore-borough"
-    compare_args = ("compare", "--source", "datastore", "--by", "major", "--before", "2024-04:2024-06")
-    london = cli_json(store, *compare_args, "--after", "2025-04:2025-06", "--level", "force", "--json")
-    assert [r.as_dict() for r in data.results] == london
-    assert len(data.results) == 13  # the 13 current Datastore major categories
-    for row in data.results:
-        assert row.verdict in ("up", "down", "can't tell")
-        assert row.q_value is not None and (row.verdict == "can't tell") == (row.q_value >= 0.05)
-        assert row.ci_low is not None and row.ci_high is not None and row.ci_low <= row.rate_ratio <= row.ci_high  # type: ignore[operator]
-    boroughs = cli_json(store, *compare_args, "--after", "2025-04:2025-06", "--level", "borough", "--json")
-    assert isinstance(boroughs, list)
-    significant = [r for r in boroughs if r["q_value"] is not None and r["q_value"] < 0.05]
-    assert data.borough_rows_tested == len(boroughs)
-    assert sorted(json.dumps(r.as_dict(), sort_keys=True) for r in data.notable) == sorted(
-        json.dumps(r, sort_keys=True) for r in significant
-    )
-    changes = [abs(r.change) for r in data.notable]
-    # three months against three on the sample: with the quasi-Poisson default no borough change is
-    # told from chance (the exact Poisson test called some); the order is still largest change first
-    assert changes == sorted(changes, reverse=True) and data.borough_rows_tested > 0
-    flags = cli_json(store, "exceptions", "--source", "datastore", "--latest", "2025-06", "--json")
-    assert isinstance(flags, dict)
-    assert [f.as_dict() for f in data.exceptions] == flags["flags"]
-    assert data.exceptions_tested == flags["tests"]
-    ds = next(c for c in data.completeness if c.source == "datastore datastore-borough")
-    assert ds.months_before == ["2024-04", "2024-05", "2024-06"] and ds.months_after == [
-        "2025-04",
-        "2025-05",
-        "2025-06",
-    ]
-    as_json = json.loads(json.dumps(data.as_dict()))
-    assert as_json["financial_year"] == "2025/26" and as_json["results"] == london
-
-
-def test_month_not_loaded_says_so(store: str) -> None:
-    with Database(Path(store)) as db:
-        data = bulletin_data(db, dt.date(2026, 6, 1))
-    assert not data.month_loaded
-    assert data.notes[0].startswith("2026-06 is not loaded")
-    assert "load a newer Datastore file" in data.notes[0]
-    ds = next(c for c in data.completeness if c.source == "datastore datastore-borough")
-    assert ds.months_after == [] and ds.months_before == ["2025-04", "2025-05", "2025-06"]
-    assert all(r.verdict == "can't tell" for r in data.results)

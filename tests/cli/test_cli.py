@@ -46,13 +46,17 @@ def test_status_and_counts_on_the_sample(tmp_path: Path, sample: Path) -> None:
     ingested = runner.invoke(app, ["--db", db, "ingest", str(sample / "policeuk"), str(sample / "datastore"), "--json"])
     assert ingested.exit_code == 0, ingested.output
     status = json.loads(runner.invoke(app, ["--db", db, "status", "--json"]).stdout)
-    series = {(s["kind"], s["force"]): s for s in status["series"]}
+    series = {(s["kind"], s["force"]): s for s in status["meta"]["series"]}
     assert series[("street", "city-of-london")]["months"] == 12
     assert series[("street", "metropolitan")]["first"] == "2023-01"
     assert series[("street", "metropolitan")]["missing_months"] == []
     assert series[("stop-and-search", "metropolitan")]["months"] == 3
-    assert {d["kind"] for d in status["datastore"]} == {"datastore-borough-2008", "datastore-borough", "datastore-ward"}
-    month = next(m for m in status["police_uk"] if m["kind"] == "street" and m["force"] == "metropolitan")
+    assert {d["kind"] for d in status["meta"]["datastore"]} == {
+        "datastore-borough-2008",
+        "datastore-borough",
+        "datastore-ward",
+    }
+    month = next(m for m in status["items"] if m["kind"] == "street" and m["force"] == "metropolitan")
     assert 0 < month["no_lsoa_share"] < 1
     table = runner.invoke(app, ["--db", db, "status"])
     assert table.exit_code == 0
@@ -61,7 +65,7 @@ def test_status_and_counts_on_the_sample(tmp_path: Path, sample: Path) -> None:
     lines = counts.stdout.splitlines()
     assert lines[0] == "borough_code,borough,crime_type,count"
     total = sum(int(line.rsplit(",", 1)[1]) for line in lines[1:])
-    assert total == sum(m["rows"] for m in status["police_uk"] if m["kind"] == "street")
+    assert total == sum(m["rows"] for m in status["items"] if m["kind"] == "street")
 
 
 def test_python_dash_m_runs_the_cli() -> None:

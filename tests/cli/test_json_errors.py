@@ -30,6 +30,7 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
         (["--before", "2023-13:2023-06", "--after", "2024-01:2024-06"], 2),
         ([*PERIODS, "--area", "Gotham"], 1),
     ],
+    "counts": [(["--db", "{missing}"], 1)],
     "confidence": [(["--area", "Atlantis"], 2), (["--to", "June"], 2), (["--measure", "no such measure"], 1)],
     "exceptions": [(["--latest", "2024-13"], 2)],
     "fetch": [(["--force", "metropolitan", "--from", "2024-13", "--to", "2024-02"], 2)],
@@ -49,9 +50,11 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
         (["--period", "2023-01:2023-12", "--source", "dashboard"], 2),
         (["--period", "2023-01:2023-12", "--by", "colour"], 1),
     ],
+    "report bulletin": [(["--month", "June"], 2)],
+    "report jem": [(["--borough", "Atlantis", "--out", "{tmp}/x.pdf"], 1), (["--all"], 2)],
     "repeats": [(["--area", "Atlantis"], 1), (["--area", "Westminster", "--end", "2024-13"], 2)],
     "searches": [(["--rates", "--disproportionality"], 2), (["--by", "colour"], 1)],
-    "status": [(["--db", "{missing}"], 1)],
+    "status": [(["--db", "{missing}"], 1), (["--kind", "bicycles"], 2)],
     "targets check": [(["{tmp}/no-such-targets.yaml"], 2)],
 }
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from markupsafe import escape
@@ -54,7 +55,7 @@ def jem(store: Path) -> str:
     return _jem(store)
 
 
-def cli_json(store: Path, *args: str) -> object:
+def cli_json(store: Path, *args: str) -> Any:
     result = runner.invoke(app, ["--db", str(store), *args, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
@@ -101,7 +102,7 @@ def test_self_contained_and_accessible(which: str, request: pytest.FixtureReques
 def test_bulletin_numbers_equal_the_cli(store: Path, bulletin: str) -> None:
     common = ["--source", "datastore", "--by", "major", "--datastore-kind", "datastore-borough",
               "--before", "2024-04:2024-06", "--after", "2025-04:2025-06"]  # fmt: skip
-    force = cli_json(store, "compare", "--level", "force", *common)
+    force = cli_json(store, "compare", "--level", "force", *common)["items"]
     assert isinstance(force, list) and len(force) == 13
     for r in force:
         row = (
@@ -110,7 +111,7 @@ def test_bulletin_numbers_equal_the_cli(store: Path, bulletin: str) -> None:
             f"({r['ci_low']:,.3f} to {r['ci_high']:,.3f})</td>"
         )
         assert row in bulletin, row
-    boroughs = cli_json(store, "compare", "--level", "borough", *common)
+    boroughs = cli_json(store, "compare", "--level", "borough", *common)["items"]
     assert isinstance(boroughs, list)
     notable = [r for r in boroughs if r["q_value"] is not None and r["q_value"] < 0.05]
     # three months against three: with the quasi-Poisson default no borough change is told from chance here
@@ -129,7 +130,7 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
     before = re.search(r"<caption>(\d{4}-\d\d:\d{4}-\d\d) against (\d{4}-\d\d:\d{4}-\d\d): rate ratio", jem)
     assert before is not None
     rows = cli_json(store, "compare", "--source", "datastore", "--level", "borough", "--area", CODE, "--by", "major",
-                    "--datastore-kind", "datastore-borough", "--before", before[1], "--after", before[2])  # fmt: skip
+                    "--datastore-kind", "datastore-borough", "--before", before[1], "--after", before[2])["items"]  # fmt: skip
     assert isinstance(rows, list) and rows
     for r in rows:
         assert (
@@ -176,8 +177,8 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
 
 
 def test_jem_degrades_honestly(store: Path) -> None:
-    from metforward.analyse.jem import jem_data
     from metforward.present.report import render_jem
+    from metforward.questions.jem import jem_data
     from metforward.store.database import Database
 
     with Database(store) as db:

@@ -12,10 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from metforward.analyse.reports import SummaryData, parse_year, summary_data
+from metforward.analyse.reports import SummaryData, parse_year
 from metforward.analyse.targets import parse_targets
 from metforward.cli import app
 from metforward.present.report import load_content, render_summary
+from metforward.questions.reports import summary_data
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -98,7 +99,7 @@ def test_numbers_equal_the_cli(store: Path, rendered: tuple[SummaryData, str]) -
     rows = cli_json(
         store, "compare", "--before", "2023-01:2023-12", "--after", "2024-01:2024-12", "--area", CODE,
         "--source", "datastore", "--by", "major", "--datastore-kind", "datastore-borough",
-    )  # fmt: skip
+    )["items"]  # fmt: skip
     assert [r.as_dict() for r in data.compare.rows] == rows
     for r in data.compare.rows:
         assert f'<th scope="row">{r.category}</th><td class="n">{r.before:,}</td><td class="n">{r.after:,}</td>' in html

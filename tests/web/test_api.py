@@ -276,10 +276,11 @@ def test_confidence_equals_the_cli(client: TestClient, cli_store: Path) -> None:
 
 def test_status_equals_the_cli_and_carries_the_load_version(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "status")
-    body = get(client, "/status")
-    for key in ("police_uk", "series", "datastore", "reference"):
-        assert body[key] == cli[key], key
-    assert body["load_version"] == client.get("/healthz").json()["load_version"]
+    body = get(client, "/status", limit=1000)
+    assert body["items"] == cli["items"]
+    for key in ("series", "datastore", "reference"):
+        assert body["meta"][key] == cli["meta"][key], key
+    assert body["meta"]["load_version"] == client.get("/healthz").json()["load_version"]
 
 
 # --- the reference page ---------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_overview_results_equal_the_cli_compare(client: TestClient, cli_store: P
     expected = _cli(
         cli_store, "compare", "--level", "force", "--source", "datastore", "--by", "major",
         "--before", "2024-04:2024-06", "--after", "2025-04:2025-06", "--json",
-    )  # fmt: skip
+    )["items"]  # fmt: skip
     assert len(rows) == len(expected) > 5
     for cells, e in zip(rows, expected, strict=True):
         assert cells[0] == e["category"]
@@ -153,7 +153,7 @@ def test_borough_page_equals_the_cli(client: TestClient, cli_store: Path) -> Non
     expected = _cli(
         cli_store, "compare", "--before", BEFORE, "--after", AFTER, "--area", "E09000033",
         "--source", "datastore", "--by", "major", "--datastore-kind", "datastore-borough", "--json",
-    )  # fmt: skip
+    )["items"]  # fmt: skip
     assert [r[0] for r in rows] == [e["category"] for e in expected]
     assert [r[1] for r in rows] == [f"{e['before']:,}" for e in expected]
     assert [r[7] for r in rows] == [e["verdict"] for e in expected]
@@ -249,9 +249,13 @@ def test_data_page_shows_coverage_sources_methods_versions(client: TestClient, c
     _no_scripts_needed(soup)
     status = _cli(cli_store, "status", "--json")
     rows = _table(soup, "police.uk data by source and force")
-    assert [(r[0], r[1], r[4]) for r in rows] == [(s["kind"], s["force"], str(s["months"])) for s in status["series"]]
+    assert [(r[0], r[1], r[4]) for r in rows] == [
+        (s["kind"], s["force"], str(s["months"])) for s in status["meta"]["series"]
+    ]
     grid = soup.find("table", class_="mf-grid")
-    assert len(grid.find_all("td", class_="mf-grid__cell--loaded")) == sum(s["months"] for s in status["series"])
+    assert len(grid.find_all("td", class_="mf-grid__cell--loaded")) == sum(
+        s["months"] for s in status["meta"]["series"]
+    )
     text = soup.get_text(" ")
     assert "Open Government Licence" in text and "Getis and Ord (1992)" in text and "Benjamini and Hochberg" in text
     versions = json.loads(

@@ -1,4 +1,5 @@
-"""The data of the London monthly bulletin (``metforward report bulletin --month YYYY-MM``).
+"""The data of the London monthly bulletin (``metforward report bulletin --month YYYY-MM``): its periods,
+its result type and the pure rules; :mod:`metforward.questions.bulletin` reads the store and builds it.
 
 No rendering here: the figures, built from the same machinery as the CLI commands, so every
 number in the bulletin equals the matching command's ``--json`` output (see
@@ -6,7 +7,7 @@ number in the bulletin equals the matching command's ``--json`` output (see
 
 * **Results so far**: London (the Metropolitan Police Service's 32 boroughs, London Datastore
   borough file, major categories), the financial year to date up to ``month`` (April to
-  ``month``) against the same months a year earlier, by :func:`metforward.analyse.compare.compare`
+  ``month``) against the same months a year earlier, by :func:`metforward.questions.compare.compare`
   at force level: count, % change, rate ratio with its exact interval, p, q (Benjamini-Hochberg
   across the table) and the verdict. The MPA's "Results so far" compared the financial year to
   date with the previous financial year to date, which is this rule.
@@ -23,12 +24,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from metforward.analyse.compare import CompareError, CompareRow, CompareSpec, CompareTable, Period
-from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
+from metforward.analyse.compare import CompareRow, CompareSpec, Period
+from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag
 from metforward.domain.periods import add_months, month_text
-from metforward.questions.compare import compare
-from metforward.store import cubes
-from metforward.store.database import Database
 
 #: The month the financial year starts (April, UK).
 FY_START_MONTH = 4
@@ -86,6 +84,9 @@ class BulletinData:
     #: Cells tested, flags raised and how many chance alone would give (:meth:`ExceptionsReport.summary`).
     exceptions_summary: str = ""
     exceptions_min_change: float = MIN_CHANGE
+    #: Every borough x category row of the borough-level comparison (the overview's borough table and map;
+    #: not in the JSON, whose ``notable`` holds those that changed).
+    boroughs: list[CompareRow] = field(default_factory=list, repr=False, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form."""
@@ -118,79 +119,18 @@ def results_spec(month: dt.date, *, level: str = "force", alpha: float = 0.05) -
     return CompareSpec(before, after, source="datastore", level=level, by="major", alpha=alpha)
 
 
-def _completeness(db: Database, before: Period, after: Period) -> list[SourceCompleteness]:
-    out = []
-    sources: list[tuple[str, str, str | None]] = [
-        ("datastore " + kind, "datastore", kind) for kind, _, _ in cubes.datastore_kinds(db)
-    ]
-    sources.append(("police-uk", "police-uk", None))
-    for label, source, kind in sources:
-        present = [
-            [month_text(m) for m in cubes.months_present(db, source=source, first=p.first, last=p.last, kind=kind)]
-            for p in (before, after)
-        ]
-        out.append(SourceCompleteness(label, present[0], present[1], before.months, after.months))
-    return out
-
-
-def bulletin_data(
-    db: Database, month: dt.date, *, alpha: float = 0.05, exception_months: int = 12, min_change: float = MIN_CHANGE
-) -> BulletinData:
-    """The bulletin for ``month`` (the first of a month): results so far, exceptions, notable changes, completeness.
-
-    ``min_change``: the exceptions' smallest change from the expectation worth flagging (a share).
-    """
-    before, after = financial_year_to_date(month)
-    notes: list[str] = []
-    results: list[CompareRow] = []
-    kind: str | None = None
-    notable: list[CompareRow] = []
-    tested = 0
-    results_note = notable_note = ""
-    try:
-        table: CompareTable = compare(db, results_spec(month, alpha=alpha))
-        results, kind, results_note = table.rows, table.kind, table.method_note
-        notes += [f"results so far: {n}" for n in table.notes]
-        boroughs = compare(db, results_spec(month, level="borough", alpha=alpha))
-        tested, notable_note = len(boroughs.rows), boroughs.method_note
-        notable = sorted(
-            (r for r in boroughs.rows if r.q_value is not None and r.q_value < alpha),
-            key=lambda r: (-abs(r.change), r.q_value, r.area_name, r.category),
-        )
-    except CompareError as exc:
-        notes.append(f"results so far: {exc}")
-    report = exceptions(
-        db, source="datastore", latest=month, months=exception_months, alpha=alpha, min_change=min_change
+def notable(rows: list[CompareRow], alpha: float) -> list[CompareRow]:
+    """The borough x category rows whose q value is below ``alpha``, largest absolute change in count first."""
+    return sorted(
+        (r for r in rows if r.q_value is not None and r.q_value < alpha),
+        key=lambda r: (-abs(r.change), r.q_value, r.area_name, r.category),
     )
-    notes += [f"exceptions: {n}" for n in report.notes]
-    completeness = _completeness(db, before, after)
-    used = kind or "datastore-borough"
-    loaded = any(month_text(month) in c.months_after for c in completeness if c.source == f"datastore {used}")
-    if not loaded:
-        latest = cubes.latest_month(db, source="datastore", kind=used)
-        notes.insert(
-            0,
-            f"{month_text(month)} is not loaded in the London Datastore counts used ({used}"
-            + (f"; the latest month loaded is {month_text(latest)}" if latest else "")
-            + "): load a newer Datastore file; the figures cover only the months present",
-        )
-    return BulletinData(
-        month=month,
-        financial_year=financial_year_label(month),
-        before=before,
-        after=after,
-        alpha=alpha,
-        results=results,
-        results_kind=kind,
-        exceptions=report.flags,
-        exceptions_tested=report.tests,
-        notable=notable,
-        borough_rows_tested=tested,
-        completeness=completeness,
-        month_loaded=loaded,
-        notes=notes,
-        results_method_note=results_note,
-        notable_method_note=notable_note,
-        exceptions_summary=report.summary(),
-        exceptions_min_change=min_change,
+
+
+def not_loaded_note(month: dt.date, used: str, latest: dt.date | None) -> str:
+    """The note that ``month`` is not in the Datastore counts ``used`` (whose latest month is ``latest``)."""
+    return (
+        f"{month_text(month)} is not loaded in the London Datastore counts used ({used}"
+        + (f"; the latest month loaded is {month_text(latest)}" if latest else "")
+        + "): load a newer Datastore file; the figures cover only the months present"
     )

@@ -1,6 +1,7 @@
-"""The data behind the published reports: every figure from the analysis functions the CLI uses.
+"""The data behind the published reports: their result types and the pure rules (years, boroughs, the
+loads and commands a report cites). :mod:`metforward.questions.reports` reads the store and builds them.
 
-``summary_data`` assembles the Local Policing Summary of one borough and year (the Metropolitan
+``summary_data`` (in :mod:`metforward.questions.reports`) assembles the Local Policing Summary of one borough and year (the Metropolitan
 Police Authority's borough leaflet): targets checked with intervals (:mod:`.targets`), crime
 compared with the year before (:mod:`.compare`), the monthly trend, hot streets and Gi* hot
 spots (:mod:`.crime_map`), sanction detection (:mod:`.outcomes`), stop and search
@@ -22,26 +23,16 @@ from typing import Any
 import shapely
 
 from metforward.analyse.bulletin import BulletinData
-from metforward.analyse.compare import CompareSpec, CompareTable, Period
+from metforward.analyse.compare import CompareTable, Period
 from metforward.analyse.confidence import Figure
-from metforward.analyse.crime_map import HotSpotMap, HotStreets, hot_spots, hot_streets
-from metforward.analyse.geo import shape_to_bng
+from metforward.analyse.crime_map import HotSpotMap, HotStreets
 from metforward.analyse.jem import JemData
 from metforward.analyse.outcomes import OutcomesResult
 from metforward.analyse.searches import Coverage, Disproportionality
-from metforward.analyse.targets import Target, TargetResult, TargetsFile, check_targets
+from metforward.analyse.targets import Target, TargetResult
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
-from metforward.errors import MetforwardError
-from metforward.questions.compare import compare
-from metforward.questions.confidence import figures
-from metforward.questions.outcomes import sanction_rates
-from metforward.questions.searches import Selection as SearchSelection
-from metforward.questions.searches import coverage, disproportionality, search_rates
-from metforward.store import cubes
-from metforward.store.database import Database
-from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place
-from metforward.store.queries import loads as load_queries
+from metforward.errors import BadRequest, NotFound
 
 #: PAS dashboard measures shown in the confidence section, in this order.
 CONFIDENCE_MEASURES = (
@@ -55,12 +46,6 @@ CONFIDENCE_MEASURES = (
     "Contact ward officer",
 )
 HOT_STREETS_SHOWN = 10
-
-
-class ReportError(MetforwardError):
-    """A report that cannot be made as asked (unknown borough, bad year)."""
-
-    code = "report"
 
 
 @dataclass(frozen=True)
@@ -84,12 +69,14 @@ def parse_year(text: str) -> ReportYear:
         start = int(fy.group(1))
         end = int(fy.group(2))
         if (end % 100) != (start + 1) % 100:
-            raise ReportError(f"--year {text!r}: a financial year is two consecutive years, e.g. 2024/25")
+            raise BadRequest(f"year {text!r}: a financial year is two consecutive years, e.g. 2024/25", field="year")
         return ReportYear(f"{start}/{(start + 1) % 100:02d}", Period(dt.date(start, 4, 1), dt.date(start + 1, 3, 1)))
     if re.fullmatch(r"\d{4}", value):
         year = int(value)
         return ReportYear(value, Period(dt.date(year, 1, 1), dt.date(year, 12, 1)))
-    raise ReportError(f"--year {text!r}: give a financial year such as 2024/25 or a calendar year such as 2024")
+    raise BadRequest(
+        f"year {text!r}: give a financial year such as 2024/25 or a calendar year such as 2024", field="year"
+    )
 
 
 @dataclass(frozen=True)
@@ -181,11 +168,13 @@ def resolve_borough(text: str) -> tuple[str, str]:
     """A London borough's GSS code and name from its name, a slug (``kensington-and-chelsea``) or code."""
     code = borough_code(text) or borough_code(text.replace("-", " ").replace("_", " "))
     if code is None:
-        raise ReportError(f"{text!r} is not a London borough (give a name such as Westminster or a GSS code)")
+        raise NotFound(
+            f"{text!r} is not a London borough (give a name such as Westminster or a GSS code)", field="borough"
+        )
     return code, LONDON_BOROUGHS[code]
 
 
-def _target_when(target: Target) -> dt.date | None:
+def target_when(target: Target) -> dt.date | None:
     """The first month a target is about (None: not stated)."""
     if target.period is not None:
         return target.period.first
@@ -200,257 +189,27 @@ def _target_when(target: Target) -> dt.date | None:
     return None
 
 
-def summary_data(
-    db: Database,
-    borough: str,
-    year: str,
-    targets_file: TargetsFile | None,
-    london_results: dict[str, TargetResult] | None = None,
-) -> SummaryData:
-    """The Local Policing Summary of ``borough`` for ``year`` (``2024/25`` or ``2024``).
-
-    ``london_results``: a dict kept between calls (``--all``) so that London-wide targets, the same
-    for every borough, are checked once; the results are those of a fresh check.
-    """
-    code, name = resolve_borough(borough)
-    ry = parse_year(year)
-    period, previous = ry.period, ry.previous
-    out = SummaryData(
-        code, name, ry, None, [], None, [], None, None, None, None, None, None, None, None, None, None, None, None,
-        [], [], None, None, [], None, [], [],
-    )  # fmt: skip
-    _targets(db, out, targets_file, {} if london_results is None else london_results)
-    _compare(db, out)
-    place = _place(db, code)
-    _streets(db, out, place)
-    _outcomes(db, out, place)
-    _searches(db, out, place)
-    _confidence(db, out)
-    _completeness(db, out)
-    out.loads = loads_used(db, previous.first, period.last)
-    return out
-
-
-def _place(db: Database, code: str) -> Place | None:
-    try:
-        return resolve_place(db, code)
-    except MetforwardError:
-        return None
-
-
-def _targets(db: Database, out: SummaryData, targets_file: TargetsFile | None, london: dict[str, TargetResult]) -> None:
-    if targets_file is None:
-        out.targets_missing = Missing(
-            "no targets file was given",
-            "pass --targets FILE (a targets YAML file, see docs/targets.md; e.g. examples/targets-2010-11.yaml)",
-        )
-        return
-    out.targets_title = targets_file.title
-    mine = [t for t in targets_file.targets if t.area == "London" or borough_code(t.area) == out.borough_code]
-    end = out.year.period.last
-    later = [t for t in mine if (when := _target_when(t)) is not None and when > end]
-    now = [t for t in mine if t not in later]
-    out.priorities = later
-    todo = [t for t in now if not (t.area == "London" and t.id in london)]
-    fresh = dict(zip([t.id for t in todo], check_targets(db, TargetsFile("", targets_file.alpha, todo)), strict=True))
-    london.update({k: v for k, v in fresh.items() if v.area == "London"})
-    out.targets = [fresh[t.id] if t.id in fresh else london[t.id] for t in now]
-    if not now:
-        out.targets_missing = Missing(
-            f"the targets file has no target for London or {out.borough_name} up to {month_text(end)}",
-            f"add targets with 'area: {out.borough_name}' or 'area: London' to the targets file",
-        )
-
-
-def _compare(db: Database, out: SummaryData) -> None:
-    period, previous = out.year.period, out.year.previous
-    available = {k: (a, b) for k, a, b in cubes.datastore_kinds(db)}
-    for kind in ("datastore-borough", "datastore-borough-2008"):
-        span = available.get(kind)
-        if span and span[0] <= previous.first and period.last <= span[1]:
-            spec = CompareSpec(previous, period, source="datastore", area=out.borough_code, by="major", kind=kind)
-            out.compare_source = f"London Datastore ({kind}), major categories"
-            break
-    else:
-        spec = CompareSpec(previous, period, source="police-uk", area=out.borough_code, by="category")
-        out.compare_source = "police.uk street-level crime, crime types"
-    try:
-        table = compare(db, spec)
-    except MetforwardError as exc:
-        out.compare_missing = Missing(
-            f"crime counts for {out.borough_name} in {previous} and {period}: {exc}",
-            "load London Datastore borough counts (the MPS borough-level crime file from data.london.gov.uk: "
-            "metforward ingest FILE) "
-            "or police.uk street files covering both years",
-        )
-        return
-    if not table.rows:
-        out.compare_missing = Missing(
-            f"no recorded crime for {out.borough_name} in {previous} or {period} in the store",
-            "load London Datastore borough counts or police.uk street files covering both years",
-        )
-        return
-    out.compare = table
-    if spec.source == "datastore" and spec.kind is not None:
-        _trend(db, out, spec.kind)
-    else:
-        out.trend_missing = Missing(
-            "London Datastore borough counts covering this year and the year before",
-            "load the Datastore borough file (from data.london.gov.uk: metforward ingest FILE)",
-        )
-
-
-def _trend(db: Database, out: SummaryData, kind: str) -> None:
-    period, previous = out.year.period, out.year.previous
-
-    def by_month(span: Period) -> dict[dt.date, int]:
-        sums: dict[dt.date, int] = {}
-        for _code, _name, _cat, month, n in cubes.monthly_series(
-            db,
-            source="datastore",
-            level="borough",
-            first=span.first,
-            last=span.last,
-            by="major",
-            kind=kind,
-        ):
-            if _code == out.borough_code:
-                sums[month] = sums.get(month, 0) + int(n)
-        return sums
-
-    now, before = by_month(period), by_month(previous)
-    present_now = set(cubes.months_present(db, source="datastore", first=period.first, last=period.last, kind=kind))
-    present_before = set(
-        cubes.months_present(db, source="datastore", first=previous.first, last=previous.last, kind=kind)
-    )
+def monthly_trend(
+    kind: str,
+    period: Period,
+    now: tuple[dict[dt.date, int], set[dt.date]],
+    before: tuple[dict[dt.date, int], set[dt.date]],
+) -> MonthlyTrend:
+    """The monthly trend of ``period`` and the twelve months before: ``now`` and ``before`` are each (crimes
+    by month, the months present in the data); a month not present is None, not 0."""
     months = list(month_range(period.first, period.last))
-    out.trend = MonthlyTrend(
+    (counts, present), (earlier, present_before) = now, before
+    return MonthlyTrend(
         kind,
         [f"{m:%b %Y}" for m in months],
-        [now.get(m, 0) if m in present_now else None for m in months],
-        [before.get(add_months(m, -12), 0) if add_months(m, -12) in present_before else None for m in months],
+        [counts.get(m, 0) if m in present else None for m in months],
+        [earlier.get(add_months(m, -12), 0) if add_months(m, -12) in present_before else None for m in months],
     )
 
 
-def _streets(db: Database, out: SummaryData, place: Place | None) -> None:
-    period = out.year.period
-    how = (
-        "load police.uk street files for the borough's force and months "
-        "(metforward fetch --force FORCE --from YYYY-MM --to YYYY-MM --kind street)"
-    )
-    if place is None:
-        out.streets_missing = Missing(f"no area called {out.borough_name} in the store", "load the lookups first")
-        return
-    try:
-        streets = hot_streets(db, place, period)
-    except MetforwardError as exc:
-        out.streets_missing = Missing(f"police.uk street-level crime for {out.borough_name}: {exc}", how)
-        return
-    if not streets.streets:
-        out.streets_missing = Missing(f"police.uk street-level crime located in {out.borough_name} in {period}", how)
-        return
-    out.streets = streets
-    try:
-        spots = hot_spots(db, place, period)
-    except MetforwardError as exc:
-        out.notes.append(f"hot-spot map not drawn: {exc}")
-        return
-    out.hotspots = spots
-    outline = area_shapes(db, "borough", [out.borough_code]).get(out.borough_code)
-    counts = spots.result.counts
-    ward_codes = sorted({w for _l, _n, w, _wn in lsoa_members(db, place) if w})
-    wards = area_shapes(db, "ward", ward_codes)
-    out.map = MapData(
-        shape_to_bng(outline[1]) if outline else None,
-        [(wards[c][0], shape_to_bng(wards[c][1])) for c in ward_codes if c in wards],
-        [(shape, spots.result.classes[i], int(counts[i])) for i, shape in enumerate(spots.shapes)],
-    )
-
-
-def _outcomes(db: Database, out: SummaryData, place: Place | None) -> None:
-    how = "load police.uk street and outcomes files for the borough's force and months"
-    if place is None:
-        out.outcomes_missing = Missing(f"no area called {out.borough_name} in the store", "load the lookups first")
-        return
-    try:
-        result = sanction_rates(db, place, out.year.period, by=("category",))
-    except MetforwardError as exc:
-        out.outcomes_missing = Missing(f"outcomes for {out.borough_name}: {exc}", how)
-        return
-    if result.total.crimes == 0:
-        out.outcomes_missing = Missing(
-            f"police.uk crimes with outcomes in {out.borough_name} in {out.year.period}", how
-        )
-        return
-    out.outcomes = result
-
-
-def _searches(db: Database, out: SummaryData, place: Place | None) -> None:
-    period = out.year.period
-    how = (
-        "load police.uk stop-and-search files for the months of the year "
-        "(metforward fetch --force FORCE --from YYYY-MM --to YYYY-MM --kind stop-and-search)"
-    )
-    if place is None:
-        out.searches_missing = Missing(f"no area called {out.borough_name} in the store", "load the boundaries")
-        return
-    sel = SearchSelection(place, period.first, period.last, None)
-    cov = coverage(db, sel)
-    if cov.searches == 0:
-        out.searches_missing = Missing(f"stop and search located in {out.borough_name} in {period}", how)
-        return
-    out.searches = cov
-    out.search_rates, out.search_notes = search_rates(db, sel)
-    try:
-        out.dispro = disproportionality(db, sel)
-    except MetforwardError as exc:
-        out.search_notes.append(f"disproportionality not computed: {exc}")
-
-
-def _confidence(db: Database, out: SummaryData) -> None:
-    end = dt.date(out.year.period.last.year, out.year.period.last.month, 1)
-    end = add_months(end, 1) - dt.timedelta(days=1)
-    for measure in CONFIDENCE_MEASURES:
-        rows = [
-            f
-            for f in figures(db, measure, area=out.borough_code, end=end)
-            if f.level == "borough" and f.neighbourhood is None and f.group == "all"
-        ]
-        if rows:
-            out.confidence.append(rows[-1])
-    if not out.confidence:
-        out.confidence_missing = Missing(
-            f"MOPAC Public Attitude Survey figures for {out.borough_name} ending by {end}",
-            "load the PAS borough dashboard file (from data.london.gov.uk: metforward ingest FILE)",
-        )
-
-
-def _completeness(db: Database, out: SummaryData) -> None:
-    period = out.year.period
-    asked = period.months
-    rows = load_queries.police_months_loaded(db, period.first, period.last)
-    for kind, force, n in rows:
-        out.completeness.append(Completeness(f"police.uk {kind} ({force})", int(n), asked, "months loaded"))
-    for kind, first, last in sorted(cubes.datastore_kinds(db)):
-        present = cubes.months_present(db, source="datastore", first=period.first, last=period.last, kind=kind)
-        if present:
-            out.completeness.append(
-                Completeness(f"London Datastore {kind}", len(present), asked, f"{first:%Y-%m} to {last:%Y-%m} loaded")
-            )
-    if out.confidence:
-        latest = max(f.period_end for f in out.confidence)
-        out.completeness.append(
-            Completeness("MOPAC Public Attitude Survey", 0, 0, f"latest figure: 12 months to {latest:%Y-%m-%d}")
-        )
-    kinds = {c.source.split(" (")[0] for c in out.completeness}
-    for wanted in ("police.uk street", "police.uk outcomes", "police.uk stop-and-search"):
-        if wanted not in kinds:
-            out.completeness.append(Completeness(wanted, 0, asked, "none loaded for this year"))
-
-
-def loads_used(db: Database, first: dt.date, last: dt.date) -> list[LoadInfo]:
-    """Live loads whose months touch ``first``..``last``, and every reference load (no months)."""
-    rows = load_queries.live_loads(db)
+def load_infos(rows: list[tuple[Any, ...]], first: dt.date, last: dt.date) -> list[LoadInfo]:
+    """The live loads (rows of :func:`metforward.store.queries.loads.live_loads`) whose months touch
+    ``first``..``last``, and every reference load (no months)."""
     found = []
     for kind, force, months, path, member, sha, n in rows:
         months = list(months or [])
@@ -523,23 +282,3 @@ def jem_inputs(data: JemData) -> dict[str, str]:
         "outcomes": f"metforward outcomes --area {code} --period {data.outcomes.data.get('period', 'P')}",
         "searches": f"metforward searches --area {code} --to {str(streets.get('period', ':P')).split(':')[-1]} --rates",
     }
-
-
-def bulletin_report(
-    db: Database, month: dt.date, *, alpha: float = 0.05
-) -> tuple[BulletinData, list[LoadInfo], dict[str, str]]:
-    """What the bulletin is rendered from: its data, the loads it rests on, the commands that reproduce it."""
-    from metforward.analyse.bulletin import bulletin_data
-
-    data = bulletin_data(db, month, alpha=alpha)
-    return data, loads_used(db, data.before.first, data.after.last), bulletin_inputs(data)
-
-
-def jem_report(
-    db: Database, borough: str, *, months: int = 12, k: int = 5
-) -> tuple[JemData, list[LoadInfo], dict[str, str]]:
-    """What the JEM pack is rendered from: its data, the loads (every month: its trends span them all), the commands."""
-    from metforward.analyse.jem import jem_data
-
-    data = jem_data(db, borough, months=months, k=k)
-    return data, loads_used(db, dt.date.min, dt.date.max), jem_inputs(data)

@@ -4,7 +4,7 @@ The method (see ``docs/methods/similar_boroughs.md``):
 
 1. For every London borough with data: resident population (the latest estimate in or before
    the year of the last month used: ONS LSOA mid-year estimates summed to boroughs, else the GLA
-   borough estimates, :func:`metforward.store.cubes.population`), density (population per km²,
+   borough estimates, read by :func:`metforward.questions.similar.similarity`), density (population per km²,
    area from the borough boundaries loaded) and crime profile (the share of each London
    Datastore major category in the borough's recorded crime over the last ``months`` months).
 2. Each variable is standardised to a z-score across the boroughs compared (mean 0, standard
@@ -37,15 +37,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from metforward.domain.areas import LONDON_BOROUGHS
-from metforward.domain.periods import add_months, month_text
+from metforward.domain.periods import month_text
 from metforward.errors import MetforwardError
-from metforward.store import cubes
-from metforward.store.database import Database
-from metforward.store.queries import profiles as profile_queries
 
 CITY = "E09000001"
-#: The London Datastore kind the crime profile is read from.
-PROFILE_KIND = "datastore-borough"
 
 
 class SimilarError(MetforwardError):
@@ -140,32 +135,31 @@ def weighted_distances(z: NDArray[np.float64], weights: NDArray[np.float64]) -> 
     return np.asarray(np.sqrt((diff**2 * weights[None, None, :]).sum(axis=2)), dtype=np.float64)
 
 
-def similarity(db: Database, *, last: dt.date | None = None, months: int = 12) -> Similarity:
+@dataclass(frozen=True)
+class SimilarityInputs:
+    """What the similarity rests on, as read from the store (:func:`metforward.questions.similar.similarity`)."""
+
+    counts: dict[str, dict[str, int]]  # borough -> major category -> crimes in the window
+    people: dict[str, float]  # borough -> residents
+    area: dict[str, float]  # borough -> km²
+    first: dt.date
+    last: dt.date
+    months: int  # months asked
+    months_present: int
+    population_year: int
+
+
+def similarity_of(inputs: SimilarityInputs) -> Similarity:
     """Profiles, z-scores and distances for every borough with population, area and Datastore counts."""
-    kinds = {k: (first, end) for k, first, end in cubes.datastore_kinds(db)}
-    if PROFILE_KIND not in kinds:
-        raise SimilarError(
-            "no London Datastore borough counts (current categories) are loaded: ingest the MPS borough-level "
-            "crime file to build crime profiles"
-        )
-    end = last or kinds[PROFILE_KIND][1]
-    first = add_months(end, -(months - 1))
-    rows = cubes.monthly_series(
-        db, source="datastore", level="borough", first=first, last=end, by="major", kind=PROFILE_KIND
-    )
-    counts: dict[str, dict[str, int]] = {}
-    for code, _name, major, _month, n in rows:
-        counts.setdefault(code, {}).setdefault(major, 0)
-        counts[code][major] += int(n)
+    counts, people, area = inputs.counts, inputs.people, inputs.area
+    first, end, months = inputs.first, inputs.last, inputs.months
     if not counts:
         raise SimilarError(f"no London Datastore borough counts between {month_text(first)} and {month_text(end)}")
-    people = cubes.population(db, level="borough", year=end.year)
-    pop_year = profile_queries.population_year(db, end.year)
-    area = profile_queries.borough_areas(db)
     notes: list[str] = []
-    present = cubes.months_present(db, source="datastore", first=first, last=end, kind=PROFILE_KIND)
-    if len(present) < months:
-        notes.append(f"crime profile: {len(present)} of the {months} months {first:%Y-%m} to {end:%Y-%m} are loaded")
+    if inputs.months_present < months:
+        notes.append(
+            f"crime profile: {inputs.months_present} of the {months} months {first:%Y-%m} to {end:%Y-%m} are loaded"
+        )
     categories = sorted({c for per in counts.values() for c in per})
     profiles: list[tuple[str, str, float, float, dict[str, float]]] = []
     for code in sorted(LONDON_BOROUGHS):
@@ -214,12 +208,4 @@ def similarity(db: Database, *, last: dt.date | None = None, months: int = 12) -
         )
         for i, (code, name, pop, a, shares) in enumerate(profiles)
     ]
-    return Similarity(out, variables, weights, distances, first, end, pop_year, notes)
-
-
-def most_similar(
-    db: Database, borough: str, *, k: int = 5, last: dt.date | None = None, months: int = 12
-) -> tuple[list[Neighbour], Similarity]:
-    """The ``k`` boroughs most similar to ``borough`` (a GSS code), with the whole similarity behind them."""
-    sim = similarity(db, last=last, months=months)
-    return sim.nearest(borough, k), sim
+    return Similarity(out, variables, weights, distances, first, end, inputs.population_year, notes)

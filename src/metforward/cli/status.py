@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.domain.periods import month_text
-from metforward.store import catalog
-from metforward.store.database import Database
+from metforward.questions.status import KINDS, Query, Status, ask
 
 _PRESENT, _MISSING = "█", "·"
 
@@ -38,10 +37,10 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def print_status(db: Database, console: Console) -> None:
+def print_status(status: Status, console: Console) -> None:
     """Coverage tables and grid for every source in the store."""
-    rows = catalog.police_coverage(db)
-    all_series = catalog.series(rows)
+    rows = status.police
+    all_series = status.series
     if not rows:
         console.print("No police.uk data loaded yet. Try: metforward ingest PATH")
     else:
@@ -83,7 +82,7 @@ def print_status(db: Database, console: Console) -> None:
                 f"[red]{pending:,}[/]" if (pending := sum(r.pending for r in mine)) else "",
             )
         console.print(table)
-        pending = sum(r.pending for r in rows)
+        pending = status.pending
         if pending:
             console.print(
                 f"[red]{pending:,} searches with coordinates are not yet placed[/] against the current boundaries "
@@ -104,7 +103,7 @@ def print_status(db: Database, console: Console) -> None:
                     end_section=year == years[-1],
                 )
         console.print(grid)
-    datastore = catalog.datastore_coverage(db)
+    datastore = status.datastore
     if datastore:
         table = Table(title="London Datastore counts")
         for name in (
@@ -134,7 +133,7 @@ def print_status(db: Database, console: Console) -> None:
                 f"{d['cells_without_area']:,}",
             )
         console.print(table)
-    reference = catalog.reference_coverage(db)
+    reference = status.reference
     if reference:
         table = Table(title="Reference data")
         for name in ("table", "what", "rows"):
@@ -144,34 +143,28 @@ def print_status(db: Database, console: Console) -> None:
         console.print(table)
 
 
-def status_json(db: Database) -> dict[str, object]:
-    """The machine-readable form of ``status``."""
-    rows = catalog.police_coverage(db)
-    return {
-        "police_uk": [r.as_dict() for r in rows],
-        "series": [s.as_dict() for s in catalog.series(rows)],
-        "datastore": catalog.datastore_coverage(db),
-        "reference": catalog.reference_coverage(db),
-    }
-
-
 def wide_console() -> Console:
     """A console for tables: the terminal's width, or 150 columns when writing to a pipe or file."""
     console = Console()
     return console if console.is_terminal else Console(width=150)
 
 
+def status_command(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option(help="Only this police.uk kind: " + " | ".join(KINDS) + ".")] = None,
+    force: Annotated[str | None, typer.Option(help="Only this police.uk force (e.g. metropolitan).")] = None,
+    as_csv: CsvOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show what is in the store: rows, rejects, completeness and missing months by source, force and month."""
+    query = Query(kind, force)
+    query.check()  # a bad option is a usage error before the store is opened
+    with reader(ctx) as db:
+        answer = ask(db, query)
+    if not emit(answer, as_json=as_json, as_csv=as_csv):
+        print_status(answer.result, wide_console())
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
-
-    @app.command()
-    def status(
-        ctx: typer.Context,
-        as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
-    ) -> None:
-        """Show what is in the store: rows, rejects, completeness and missing months by source, force and month."""
-        with reader(ctx) as db:
-            if as_json:
-                typer.echo(json.dumps(status_json(db), indent=2))
-            else:
-                print_status(db, wide_console())
+    app.command("status")(status_command)

@@ -7,14 +7,23 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import compare, confidence, indicators, outcomes, searches
+from metforward.questions import bulletin, compare, confidence, indicators, jem, outcomes, searches, status
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
 #: Every question, by name (a new question module adds its ``QUESTION`` here).
 QUESTIONS: dict[str, Question] = {
     q.name: q
-    for q in (compare.QUESTION, outcomes.QUESTION, searches.QUESTION, confidence.QUESTION, indicators.QUESTION)
+    for q in (
+        compare.QUESTION,
+        outcomes.QUESTION,
+        searches.QUESTION,
+        confidence.QUESTION,
+        indicators.QUESTION,
+        status.QUESTION,
+        bulletin.QUESTION,
+        jem.QUESTION,
+    )
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from metforward.errors import StoreError
 from metforward.store.access import open_for_reading
 from metforward.store.database import Database
+from metforward.store.queries.status import load_version, ping
 
 
 def prepare(path: str | Path) -> None:
@@ -41,7 +42,7 @@ class ReadPool:
         self._free: queue.LifoQueue[Database] = queue.LifoQueue()
         for _ in range(size):
             self._free.put(self._root.cursor())
-        self.load_version = _load_version(self._root)
+        self.load_version = load_version(self._root)
 
     @contextmanager
     def connection(self) -> Iterator[Database]:
@@ -55,18 +56,13 @@ class ReadPool:
         finally:
             self._free.put(db)
 
+    def ping(self) -> None:
+        """Run the smallest query on a borrowed connection: raises when the store cannot answer."""
+        with self.connection() as db:
+            ping(db)
+
     def close(self) -> None:
         """Close every connection (waits for borrowed ones to come back)."""
         for _ in range(self.size):
             self._free.get(timeout=self.timeout).close()
         self._root.close()
-
-
-def _load_version(db: Database) -> str:
-    """What the store holds, as a short string: schema version, number of loads and the latest load id.
-
-    Loads are only ever added, so this changes whenever the data does; the web app keys its
-    cache headers (ETag) to it.
-    """
-    loads, latest = db.execute("SELECT count(*), coalesce(max(load_id), 0) FROM loads")[0]
-    return f"s{db.schema_version}-l{loads}-{latest}"

@@ -35,7 +35,6 @@ from metforward.errors import MetforwardError
 from metforward.settings import Settings
 from metforward.store.database import Database
 from metforward.store.pool import ReadPool, prepare
-from metforward.store.queries import status as status_queries
 from metforward.web.errors import ErrorDetail, WebError
 
 log = logging.getLogger("metforward.web")
@@ -320,8 +319,7 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
         pool = context(request).pool
         if pool is None:
             raise WebError(503, "store_closed", "the store is not open")
-        with pool.connection() as db:
-            status_queries.ping(db)
+        pool.ping()
         return {"status": "ok", "version": __version__, "load_version": ctx.load_version}
 
     from metforward.web.api import ROUTERS as API_ROUTERS

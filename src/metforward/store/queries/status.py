@@ -31,3 +31,13 @@ def reject_counts(db: Database) -> tuple[Any, ...]:
 def live_load_count(db: Database) -> Any:
     """How many loads are current (not replaced)."""
     return db.execute("SELECT count(*) FROM loads WHERE replaced_by IS NULL")[0][0]
+
+
+def load_version(db: Database) -> str:
+    """What the store holds, as a short string: schema version, number of loads and the latest load id.
+
+    Loads are only ever added, so this changes whenever the data does; the web app keys its
+    caches and cache headers (ETag) to it.
+    """
+    loads, latest = db.execute("SELECT count(*), coalesce(max(load_id), 0) FROM loads")[0]
+    return f"s{db.schema_version}-l{loads}-{latest}"

@@ -1,40 +1,35 @@
-"""``/status``: what is in the store, as ``metforward status --json``, plus the store's load version."""
+"""``/status``: what is in the store, the envelope of ``metforward status --json`` (the load version in ``meta``)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import Field
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
-from metforward.questions.answer import jsonable
-from metforward.store import catalog
-from metforward.store.database import Database
-from metforward.web.api.common import Body, Row
-from metforward.web.app import context, get_db
+from metforward.questions import status as question
+from metforward.web.answers import api_response
+from metforward.web.api.common import DEFAULT_LIMIT, Envelope, Force, Limit, Offset, Paging, Row
 from metforward.web.errors import API_ERRORS
 
 router = APIRouter(tags=["status"])
 
 
-class Status(Body):
-    """Coverage by source, force and month; Datastore and reference tables; the load version."""
-
-    load_version: str = Field(description="Changes whenever data is loaded; responses' ETags are keyed to it.")
-    police_uk: list[Row] = Field(description="police.uk rows by kind, force and month: rows, rejects, not placed.")
-    series: list[Row] = Field(description="Each kind and force: first and last month, months missing.")
-    datastore: list[Row] = Field(description="London Datastore counts by file kind.")
-    reference: list[Row] = Field(description="Reference tables and their rows.")
+class StatusBody(Envelope[Row]):
+    """police.uk rows by kind, force and month (rows, rejects, not placed); ``meta``: each series' months and
+    gaps, the London Datastore counts, the reference tables, rejects and the store's ``load_version``
+    (it changes whenever data is loaded; responses' ETags are keyed to it)."""
 
 
-@router.get("/status", response_model=Status, responses=API_ERRORS, summary="What is loaded")
-def status(request: Request, db: Annotated[Database, Depends(get_db)]) -> dict[str, object]:
+@router.get("/status", response_model=StatusBody, responses=API_ERRORS, summary="What is loaded")
+def status(
+    request: Request,
+    kind: Annotated[
+        Literal["street", "outcomes", "stop-and-search"] | None, Query(description="Only this police.uk kind.")
+    ] = None,
+    force: Annotated[Force, Query(max_length=60, description="Only this police.uk force (e.g. metropolitan).")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> Response:
     """Rows, rejects, completeness and missing months by source, force and month; the store's load version."""
-    rows = catalog.police_coverage(db)
-    return {
-        "load_version": context(request).load_version,
-        "police_uk": jsonable(rows),
-        "series": jsonable(catalog.series(rows)),
-        "datastore": jsonable(catalog.datastore_coverage(db)),
-        "reference": jsonable(catalog.reference_coverage(db)),
-    }
+    return api_response(request, question.QUESTION, question.Query(kind, force), Paging(limit, offset), StatusBody)

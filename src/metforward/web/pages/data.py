@@ -1,7 +1,7 @@
 """``/data``: data and methods: what is loaded, sources and licence, method notes, vendored versions.
 
-The coverage grid and tables come from :mod:`metforward.store.catalog`, as ``metforward status``
-shows them; the rejects count from the loads table. The methods table names each statistical
+The coverage grid and tables come from the status question (:mod:`metforward.questions.status`), as
+``metforward status`` shows them, with the rejects and the loads. The methods table names each statistical
 method the figures use, with its citation and the module that implements it.
 """
 
@@ -12,16 +12,13 @@ import json
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from metforward import ATTRIBUTION
-from metforward.store import catalog
-from metforward.store.database import Database
-from metforward.store.queries import status as status_queries
-from metforward.web.app import get_db
+from metforward.questions import status
+from metforward.web.answers import answer
 from metforward.web.pages.overview import page
 
 router = APIRouter()
@@ -167,11 +164,12 @@ def vendored_versions() -> dict[str, str]:
 
 
 @router.get("/data", response_class=HTMLResponse)
-def data_page(request: Request, db: Annotated[Database, Depends(get_db)]) -> HTMLResponse:
+def data_page(request: Request) -> HTMLResponse:
     """What is loaded, where it comes from, the licence, the methods."""
-    rows = catalog.police_coverage(db)
+    loaded: status.Status = answer(request, status.QUESTION, status.Query()).result
+    rows = loaded.police
     series = []
-    for s in catalog.series(rows):
+    for s in loaded.series:
         mine = [r for r in rows if (r.kind, r.force) == (s.kind, s.force)]
         n = sum(r.rows for r in mine)
         series.append(
@@ -184,18 +182,16 @@ def data_page(request: Request, db: Annotated[Database, Depends(get_db)]) -> HTM
                 "grid": grid(s.months),
             }
         )
-    rejects = status_queries.reject_counts(db)
-    loads = status_queries.live_load_count(db)
     return page(
         request,
         "data.html",
         title="Data and methods",
         active="/data",
         series=series,
-        datastore=catalog.datastore_coverage(db),
-        reference=catalog.reference_coverage(db),
-        rejects=rejects,
-        loads=loads,
+        datastore=loaded.datastore,
+        reference=loaded.reference,
+        rejects=(loaded.rejected_rows, loaded.loads_with_rejects),
+        loads=loaded.live_loads,
         sources=SOURCES,
         methods=METHODS,
         notes=method_notes(),

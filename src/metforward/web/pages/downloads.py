@@ -9,8 +9,6 @@ in its footer. The PDF is rendered on demand with :mod:`metforward.present.repor
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,8 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from metforward import ATTRIBUTION
-from metforward.analyse.reports import SummaryData, bulletin_report, jem_report
-from metforward.domain.areas import LONDON_BOROUGHS, borough_code
+from metforward.analyse.reports import SummaryData
+from metforward.present.csv import csv_text
 from metforward.present.report import (
     Content,
     ContentError,
@@ -31,13 +29,14 @@ from metforward.present.report import (
     render_jem,
     render_summary,
 )
+from metforward.questions import bulletin, jem
 from metforward.store.database import Database
-from metforward.store.places import area_shapes
-from metforward.web.app import context, get_db
+from metforward.web.answers import answer
+from metforward.web.app import get_db
 from metforward.web.errors import WebError
 from metforward.web.pages.boroughs import borough_summary
 from metforward.web.pages.compare import CompareChoice, chosen, run
-from metforward.web.pages.overview import MEASURES, invalid, latest_datastore_month, month_param, overview_data, slug
+from metforward.web.pages.overview import MEASURES, borough_boundaries, invalid, overview_data, slug
 
 router = APIRouter()
 
@@ -47,23 +46,10 @@ CONTENT_DIR = Path("content/boroughs")
 TABLES = ("targets", "compare", "trend", "streets", "outcomes", "searches", "confidence")
 
 
-def _scalar(value: Any) -> Any:
-    if isinstance(value, list | tuple | set):
-        return "; ".join(map(str, value))
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
-
-
 def csv_response(rows: list[dict[str, Any]], filename: str, columns: list[str] | None = None) -> Response:
-    """Rows as a CSV attachment (lists joined with "; ", as the CLI's ``--csv`` does)."""
-    out = io.StringIO()
-    fields = list(rows[0]) if rows else (columns or [])
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: _scalar(v) for k, v in r.items()} for r in rows)
+    """Rows as a CSV attachment, written by the one CSV writer (lists joined with "; ", as the CLI's ``--csv``)."""
     return Response(
-        out.getvalue(),
+        csv_text(rows, columns or ()),
         media_type="text/csv; charset=utf-8",
         headers={
             "content-disposition": f'attachment; filename="{filename}"',
@@ -117,14 +103,13 @@ def summary_table(data: SummaryData, table: str) -> list[dict[str, Any]]:
 def summary_csv(
     request: Request,
     borough: str,
-    db: Annotated[Database, Depends(get_db)],
     year: Annotated[str | None, Query()] = None,
     table: Annotated[str, Query(description=" | ".join(TABLES))] = "compare",
 ) -> Response:
     """One table of the borough page as CSV."""
     if table not in TABLES:
         raise invalid("table", f"{table!r}: give one of {', '.join(TABLES)}")
-    data, _name = borough_summary(request, db, borough, year)
+    data, _name = borough_summary(request, borough, year)
     name = f"{slug(data.borough_name)}-{data.year.label.replace('/', '-')}-{table}.csv"
     return csv_response(summary_table(data, table), name)
 
@@ -145,11 +130,10 @@ def _content(code: str, name: str) -> Content:
 def summary_pdf(
     request: Request,
     borough: str,
-    db: Annotated[Database, Depends(get_db)],
     year: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The borough's Local Policing Summary as PDF, built on demand (as ``metforward report summary``)."""
-    data, targets_name = borough_summary(request, db, borough, year)
+    data, targets_name = borough_summary(request, borough, year)
     html_text = render_summary(data, _content(data.borough_code, data.borough_name), targets_name=targets_name)
     name = f"summary-{slug(data.borough_name)}-{data.year.label.replace('/', '-')}.pdf"
     return pdf_response(pdf_bytes(html_text), name)
@@ -161,21 +145,19 @@ def pdf_response(body: bytes, name: str) -> Response:
 
 
 @router.get("/boroughs/{borough}/jem.pdf")
-def jem_pdf(borough: str, db: Annotated[Database, Depends(get_db)]) -> Response:
+def jem_pdf(request: Request, borough: str) -> Response:
     """The borough's Joint Engagement Meeting data pack as PDF (as ``metforward report jem``)."""
-    code = borough_code(borough.replace("-", " "))
-    if code is None:
-        raise WebError(404, "not_found", f"{borough!r} is not a London borough: see /boroughs for the list")
-    data, loads, inputs = jem_report(db, code)
-    return pdf_response(pdf_bytes(render_jem(data, loads, inputs=inputs)), f"jem-{slug(data.borough_name)}.pdf")
+    made: jem.Jem = answer(request, jem.QUESTION, jem.Query(borough)).result
+    html_text = render_jem(made.data, made.loads, inputs=made.inputs)
+    return pdf_response(pdf_bytes(html_text), f"jem-{slug(made.data.borough_name)}.pdf")
 
 
 @router.get("/bulletin.pdf")
-def bulletin_pdf(db: Annotated[Database, Depends(get_db)], month: Annotated[str | None, Query()] = None) -> Response:
+def bulletin_pdf(request: Request, month: Annotated[str | None, Query()] = None) -> Response:
     """The London bulletin for ``month`` (default: the latest Datastore month) as PDF (as ``metforward report bulletin``)."""
-    chosen = month_param(month, latest_datastore_month(db))
-    data, loads, inputs = bulletin_report(db, chosen)
-    return pdf_response(pdf_bytes(render_bulletin(data, loads, inputs=inputs)), f"bulletin-{chosen:%Y-%m}.pdf")
+    made: bulletin.Bulletin = answer(request, bulletin.QUESTION, bulletin.Query(month)).result
+    html_text = render_bulletin(made.data, made.loads, inputs=made.inputs)
+    return pdf_response(pdf_bytes(html_text), f"bulletin-{made.data.month:%Y-%m}.pdf")
 
 
 @router.get("/compare.csv")
@@ -192,28 +174,26 @@ def compare_csv(
 @router.get("/results.csv")
 def results_csv(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
     month: Annotated[str | None, Query()] = None,
-    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = bulletin.Query.alpha,
 ) -> Response:
     """The overview's "Results so far" table as CSV."""
-    values = overview_data(db, context(request).load_version, month, "change", None, alpha)
+    values = overview_data(request, month, "change", None, alpha)
     return csv_response([r.as_dict() for r in values["b"].results], f"results-so-far-{values['month_text']}.csv")
 
 
 @router.get("/boroughs.geojson")
 def boroughs_geojson(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
     month: Annotated[str | None, Query()] = None,
     measure: Annotated[str, Query(description=" | ".join(MEASURES))] = "change",
     category: Annotated[str | None, Query()] = None,
-    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = bulletin.Query.alpha,
 ) -> JSONResponse:
     """Borough boundaries (WGS84, RFC 7946) with the overview's measure and comparison row for each borough."""
-    values = overview_data(db, context(request).load_version, month, measure, category, alpha)
+    values = overview_data(request, month, measure, category, alpha)
     table, b = values["boroughs"], values["b"]
-    shapes = area_shapes(db, "borough", sorted(LONDON_BOROUGHS))
+    shapes = borough_boundaries(request)
     features = []
     for v in table.values:
         if v.code not in shapes:

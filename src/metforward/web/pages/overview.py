@@ -2,10 +2,10 @@
 
 "Results so far" (the financial year to date against the same months a year earlier), the
 performance-by-exception list, the notable borough changes and the completeness of the data all
-come from :func:`metforward.analyse.bulletin.bulletin_data`, so they equal the bulletin's and the
-matching commands' ``--json`` numbers. The borough table and its choropleth show one category of
-the same comparison at borough level (:func:`metforward.analyse.compare.compare` with the
-bulletin's :func:`~metforward.analyse.bulletin.results_spec`), coloured by the chosen measure.
+come from the bulletin question (:mod:`metforward.questions.bulletin`), so they equal the bulletin's
+and the matching commands' ``--json`` numbers. The borough table and its choropleth show one
+category of the same comparison at borough level (the bulletin's borough rows), coloured by the
+chosen measure. Every read goes through :func:`metforward.web.answers.answer` (cached by load version).
 
 This module also holds the helpers the other page modules share (:func:`page`, parameter parsing).
 """
@@ -15,28 +15,25 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from metforward.analyse.bulletin import BulletinData, bulletin_data, results_spec
-from metforward.analyse.compare import CompareError, CompareRow
-from metforward.analyse.exceptions import MIN_CHANGE
+from metforward.analyse.compare import CompareRow
 from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
-from metforward.domain.periods import month_text, parse_month
+from metforward.domain.periods import month_text
+from metforward.errors import BadRequest
 from metforward.present.report import OKABE_ITO, num, pct, signed, svg_path
-from metforward.questions.compare import compare
-from metforward.store import catalog, cubes
-from metforward.store.database import Database
-from metforward.store.places import area_shapes
-from metforward.web.app import context, get_db, render
+from metforward.questions import areas, bulletin, status
+from metforward.web.answers import answer
+from metforward.web.api.common import borrowed
+from metforward.web.app import context, render
+from metforward.web.cache import ResultCache
 from metforward.web.errors import ErrorDetail, WebError
 
 router = APIRouter()
@@ -78,46 +75,12 @@ def invalid(field: str, message: str) -> WebError:
     return WebError(422, "invalid_parameter", f"{field}: {message}", [ErrorDetail(field=field, message=message)])
 
 
-def month_param(text: str | None, default: dt.date) -> dt.date:
-    """``?month=YYYY-MM`` (empty: ``default``)."""
-    if not text:
-        return default
-    try:
-        return parse_month(text.strip())
-    except ValueError as exc:
-        raise invalid("month", f"{text!r} is not a month; give YYYY-MM, e.g. 2025-03") from exc
-
-
-#: How to load the overview's source, in the words of every page and message that needs it.
-LOAD_DATASTORE = (
-    "download the MPS borough-level crime file from the London Datastore (data.london.gov.uk) "
-    "and load it with metforward ingest FILE"
-)
-
-
-def datastore_month(db: Database) -> dt.date | None:
-    """The latest month of the Datastore borough counts (the bulletin's source), None when none are loaded."""
-    return cubes.latest_month(db, source="datastore", kind="datastore-borough") or cubes.latest_month(
-        db, source="datastore"
-    )
-
-
-def latest_datastore_month(db: Database) -> dt.date:
-    """The latest month of the Datastore borough counts (the bulletin's source); 404 when none are loaded."""
-    latest = datastore_month(db)
-    if latest is None:
-        raise WebError(404, "no_data", f"no London Datastore borough counts are loaded: {LOAD_DATASTORE}")
-    return latest
-
-
-def welcome(request: Request, db: Database) -> HTMLResponse:
+def welcome(request: Request, loaded: status.Status) -> HTMLResponse:
     """``/`` on a store without the overview's source: what is loaded, and the commands that load the rest."""
     today = dt.date.today()
     last = dt.date(today.year, today.month, 1) - dt.timedelta(days=70)  # police.uk publishes a month or two late
     first = dt.date(last.year - 1, last.month, 1) + dt.timedelta(days=31)
-    police = catalog.series(catalog.police_coverage(db))
-    datastore = catalog.datastore_coverage(db)
-    reference = catalog.reference_coverage(db)
+    police, datastore, reference = loaded.series, loaded.datastore, loaded.reference
     return page(
         request,
         "welcome.html",
@@ -156,18 +119,22 @@ class BoroughTable:
     notes: list[str]
 
 
-def borough_table(db: Database, month: dt.date, measure: str, category: str | None, alpha: float) -> BoroughTable:
-    """The bulletin's borough-level comparison for one category, classed for the map."""
+def check_measure(measure: str) -> None:
+    """:class:`BadRequest` for a measure the borough table cannot be coloured by."""
     if measure not in MEASURES:
-        raise invalid("measure", f"{measure!r} is not a measure; give one of {', '.join(MEASURES)}")
-    notes: list[str] = []
-    try:
-        rows = compare(db, results_spec(month, level="borough", alpha=alpha)).rows
-    except CompareError as exc:
-        rows, notes = [], [str(exc)]
+        raise BadRequest(f"measure: {measure!r} is not a measure; give one of {', '.join(MEASURES)}", field="measure")
+
+
+def borough_table(month: dt.date, rows: list[CompareRow], measure: str, category: str | None) -> BoroughTable:
+    """The bulletin's borough-level comparison (``rows``) for one category, classed for the map."""
+    check_measure(measure)
+    notes: list[str] = [] if rows else ["no borough-level comparison could be made for these months"]
     categories = sorted({r.category for r in rows})
     if category and category not in categories:
-        raise invalid("category", f"{category!r} is not a category of the data; give one of {', '.join(categories)}")
+        raise BadRequest(
+            f"category: {category!r} is not a category of the data; give one of {', '.join(categories)}",
+            field="category",
+        )
     chosen = category or ("BURGLARY" if "BURGLARY" in categories else (categories[0] if categories else ""))
     mine = {r.area_code: r for r in rows if r.category == chosen}
     raw: list[tuple[str, str, CompareRow | None, float | None]] = []
@@ -205,19 +172,30 @@ def borough_table(db: Database, month: dt.date, measure: str, category: str | No
     return BoroughTable(month, measure, chosen, categories, values, legend, notes)
 
 
-_SHAPES: dict[str, dict[str, shapely.Geometry]] = {}
+#: Borough boundaries by load version: as loaded (WGS84 WKB, for the GeoJSON download) and for the choropleth.
+_shapes = ResultCache(8)
 
 
-def borough_shapes(db: Database, load_version: str) -> dict[str, shapely.Geometry]:
-    """Borough boundaries in British National Grid, simplified to 40 m (kept for one load version)."""
-    if load_version not in _SHAPES:
-        shapes = {
+def borough_boundaries(request: Request) -> dict[str, tuple[str, bytes]]:
+    """Every London borough's boundary as loaded: code -> (name, WKB in WGS84) (kept for the load version)."""
+
+    def make() -> dict[str, tuple[str, bytes]]:
+        with borrowed(request).connection() as db:
+            return areas.boundaries(db, "borough", sorted(LONDON_BOROUGHS))
+
+    return _shapes.get((context(request).load_version, "wgs84"), make)
+
+
+def borough_shapes(request: Request) -> dict[str, shapely.Geometry]:
+    """Borough boundaries in British National Grid, simplified to 40 m (kept for the load version)."""
+
+    def make() -> dict[str, shapely.Geometry]:
+        return {
             code: shapely.simplify(shape_to_bng(wkb), 40.0, preserve_topology=True)
-            for code, (_name, wkb) in area_shapes(db, "borough", sorted(LONDON_BOROUGHS)).items()
+            for code, (_name, wkb) in borough_boundaries(request).items()
         }
-        _SHAPES.clear()
-        _SHAPES[load_version] = shapes
-    return _SHAPES[load_version]
+
+    return _shapes.get((context(request).load_version, "bng"), make)
 
 
 def choropleth_svg(table: BoroughTable, shapes: dict[str, shapely.Geometry], *, width: int = 600) -> Markup:
@@ -259,71 +237,51 @@ def swatch(colour: str) -> Markup:
     )
 
 
-_OVERVIEWS: OrderedDict[tuple[str, dt.date, str, str | None, float, float], dict[str, Any]] = OrderedDict()
-_LOCK = threading.Lock()
-#: Overviews kept in memory (month x measure x category), for the current load version only.
-OVERVIEWS_KEPT = 32
-
-
 def overview_data(
-    db: Database,
-    load_version: str,
+    request: Request,
     month: str | None,
     measure: str,
     category: str | None,
     alpha: float,
     *,
-    min_change: float = MIN_CHANGE,
+    min_change: float = bulletin.Query.min_change,
 ) -> dict[str, Any]:
-    """Everything the overview shows (shared with the downloads), kept under the store's load version.
+    """Everything the overview shows (shared with the downloads): the bulletin's answer and the borough table.
 
     ``min_change``: the exceptions' smallest change worth flagging, as a share.
     """
-    chosen = month_param(month, latest_datastore_month(db))
-    key = (load_version, chosen, measure, category or None, alpha, min_change)
-    with _LOCK:
-        if key in _OVERVIEWS:
-            _OVERVIEWS.move_to_end(key)
-            return _OVERVIEWS[key]
-    data: BulletinData = bulletin_data(db, chosen, alpha=alpha, min_change=min_change)
-    boroughs = borough_table(db, chosen, measure, category, alpha)
-    values = {"b": data, "boroughs": boroughs, "month_text": month_text(chosen)}
-    with _LOCK:
-        for old in [k for k in _OVERVIEWS if k[0] != load_version]:
-            del _OVERVIEWS[old]
-        _OVERVIEWS[key] = values
-        while len(_OVERVIEWS) > OVERVIEWS_KEPT:
-            _OVERVIEWS.popitem(last=False)
-    return values
+    check_measure(measure)
+    made: bulletin.Bulletin = answer(request, bulletin.QUESTION, bulletin.Query(month, alpha, min_change)).result
+    data = made.data
+    boroughs = borough_table(data.month, data.boroughs, measure, category)
+    return {"b": data, "boroughs": boroughs, "month_text": month_text(data.month), "latest": made.latest}
 
 
 @router.get("/", response_class=HTMLResponse)
 def overview(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
     month: Annotated[str | None, Query(description="The latest month, YYYY-MM")] = None,
     measure: Annotated[str, Query()] = "change",
     category: Annotated[str | None, Query()] = None,
-    alpha: Annotated[float, Query(gt=0, lt=1)] = 0.05,
+    alpha: Annotated[float, Query(gt=0, lt=1)] = bulletin.Query.alpha,
     min_change: Annotated[
         float, Query(ge=0, le=1000, description="Exceptions: smallest change from the expectation worth flagging, %")
-    ] = MIN_CHANGE * 100,
+    ] = bulletin.Query.min_change * 100,
 ) -> HTMLResponse:
     """The London overview (a welcome page saying what to load while its source is not loaded)."""
-    if datastore_month(db) is None:
-        return welcome(request, db)
-    values = overview_data(
-        db, context(request).load_version, month, measure, category, alpha, min_change=min_change / 100
-    )
-    shapes = borough_shapes(db, context(request).load_version)
+    loaded: status.Status = answer(request, status.QUESTION, status.Query()).result
+    if not loaded.datastore:
+        return welcome(request, loaded)
+    values = overview_data(request, month, measure, category, alpha, min_change=min_change / 100)
+    latest = values.pop("latest")
     return page(
         request,
         "overview.html",
         title="London: results so far",
         active="/",
         measures=MEASURES,
-        map_svg=choropleth_svg(values["boroughs"], shapes),
+        map_svg=choropleth_svg(values["boroughs"], borough_shapes(request)),
         swatch=swatch,
-        latest=month_text(latest_datastore_month(db)),
+        latest=month_text(latest) if latest else values["month_text"],
         **values,
     )

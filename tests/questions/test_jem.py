@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
-from metforward.analyse.jem import KNIFE, VIOLENCE_MAJOR, YOUTH_KNIFE, jem_data
+from metforward.analyse.jem import KNIFE, VIOLENCE_MAJOR, YOUTH_KNIFE
 from metforward.cli import app
+from metforward.questions.jem import jem_data
 from metforward.questions.outcomes import dashboard_rates
 from metforward.store.database import Database
 
@@ -25,7 +27,7 @@ def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
-def cli_json(store: str, *args: str) -> object:
+def cli_json(store: str, *args: str) -> Any:
     result = runner.invoke(app, ["--db", store, *args])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
@@ -44,7 +46,7 @@ def test_westminster_pack_equals_the_cli(store: str) -> None:
     compare = cli_json(
         store, "compare", "--source", "datastore", "--by", "major", "--area", "Westminster",
         "--before", "2024-03:2025-02", "--after", "2025-03:2026-02", "--datastore-kind", "datastore-borough", "--json",
-    )  # fmt: skip
+    )["items"]  # fmt: skip
     assert trends["comparison"] == compare
     assert isinstance(compare, list)
     for row in compare:  # the monthly series add up to the comparison's counts
