@@ -49,7 +49,6 @@ LEGACY: set[tuple[str, str]] = {
     ("analyse/targets.py", "metforward.store.cubes"),
     ("analyse/targets.py", "metforward.store.database"),
     ("cli/maps.py", "metforward.store.places"),
-    ("cli/serve.py", "metforward.store.catalog"),
     ("web/api/common.py", "metforward.store.places"),
     ("web/api/geo.py", "metforward.store.cubes"),
     ("web/api/geo.py", "metforward.store.places"),

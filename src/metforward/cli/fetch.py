@@ -108,127 +108,126 @@ def _check(
         raise OptionError("police.uk is fetched by force and months: --force FORCE --from YYYY-MM --to YYYY-MM")
 
 
+def fetch_command(
+    ctx: typer.Context,
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(help="Catalogue sources to fetch by id ('metforward sources' lists them).", show_default=False),
+    ] = None,
+    all_sources: Annotated[
+        bool, typer.Option("--all", help="Every source of --area, and police.uk for the area's forces.")
+    ] = False,
+    area: Annotated[
+        str | None,
+        typer.Option(help=f"With --all: {' or '.join(AREAS)} (default: {DEFAULT_AREA}).", show_default=False),
+    ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option(
+            help="police.uk force: an id (metropolitan, city-of-london, btp), a name, or its slug "
+            "(british-transport-police); checked against data.police.uk's force list (cached).",
+            show_default=False,
+        ),
+    ] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="First police.uk month, YYYY-MM.", show_default=False)
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Last police.uk month, YYYY-MM (inclusive).", show_default=False)
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(help="street, outcomes or stop-and-search; repeat for several (default: all three)."),
+    ] = None,
+    base_url: BaseUrl = None,
+    cache: Cache = DEFAULT_CACHE,
+    max_file_mb: MaxFileMb = None,
+    max_rows: MaxRows = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+) -> None:
+    """Download sources from their publishers into the cache folder, check them, then ingest them.
+
+    Sources are named by their catalogue id (metforward sources), or all of an area's with
+    --all (police.uk included: the area's forces, --from/--to or else the newest month
+    published). police.uk files of one force come with --force FORCE --from YYYY-MM --to
+    YYYY-MM: the months are checked against the data.police.uk API and the archive(s)
+    holding them (each /data/archive/YYYY-MM.zip holds 36 months of every force) are
+    downloaded; only that force, those kinds and months are loaded.
+
+    Every download resumes a partial one, is checked (size, SHA-256, zip checksums, the
+    format the catalogue expects) and is not downloaded again while the server's copy is
+    unchanged (a conditional GET). Each file's checksum is recorded in the store's loads.
+    Exit code 0 when every file loaded, 1 when a download failed or any file could not be
+    loaded, 2 for usage errors.
+    """
+    names = list(dict.fromkeys(sources or []))
+    _check(names, all_sources, area, force, first, last)
+    kinds = tuple(dict.fromkeys(kind or KINDS))
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise typer.BadParameter(f"{', '.join(bad)} (expected {', '.join(KINDS)})", param_hint="--kind")
+    chosen = [source(n) for n in names if n != "policeuk"]
+    manual = [s for s in chosen if s.method == "manual"]
+    if manual:
+        s = manual[0]
+        raise FetchError(f"{s.id} cannot be downloaded as a file metforward reads: {s.note} (see {s.landing})")
+    months = (parse_month(first), parse_month(last)) if first and last else None
+    options = ReadOptions(limits=limits(max_file_mb, max_rows))
+    police = (base_url or DEFAULT_BASE_URL).rstrip("/")
+    try:
+        with progress(not as_json) as shown, writer(ctx) as db:
+            if force and not names and not all_sources and months is not None:
+                only = fetch(db, police, force, *months, kinds, cache, shown, options=options)
+                summary = SupplySummary()
+                summary.add(only)
+                police_only = True
+            else:
+                police_only = False
+                if all_sources:
+                    summary = fetch_all(
+                        db,
+                        area or DEFAULT_AREA,
+                        base_url=base_url,
+                        cache_dir=cache,
+                        months=months,
+                        kinds=kinds,
+                        progress=shown,
+                        options=options,
+                    )
+                else:
+                    summary = fetch_sources(
+                        db, chosen, base_url=base_url, cache_dir=cache, progress=shown, options=options
+                    )
+                if force and months is not None and not all_sources:
+                    fetch_police(
+                        db,
+                        [force],
+                        *months,
+                        kinds,
+                        base_url=base_url,
+                        cache_dir=cache,
+                        progress=shown,
+                        options=options,
+                        summary=summary,
+                    )
+    except KeyboardInterrupt as exc:
+        raise Interrupted(
+            f"interrupted: run the same command again to resume (partial downloads are in {cache})"
+        ) from exc
+
+    if police_only:
+        _print_police(summary, as_json)
+    elif as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print_supply(summary, Console())
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
-
-    @app.command("fetch")
-    def fetch_command(
-        ctx: typer.Context,
-        sources: Annotated[
-            list[str] | None,
-            typer.Argument(
-                help="Catalogue sources to fetch by id ('metforward sources' lists them).", show_default=False
-            ),
-        ] = None,
-        all_sources: Annotated[
-            bool, typer.Option("--all", help="Every source of --area, and police.uk for the area's forces.")
-        ] = False,
-        area: Annotated[
-            str | None,
-            typer.Option(help=f"With --all: {' or '.join(AREAS)} (default: {DEFAULT_AREA}).", show_default=False),
-        ] = None,
-        force: Annotated[
-            str | None,
-            typer.Option(
-                help="police.uk force: an id (metropolitan, city-of-london, btp), a name, or its slug "
-                "(british-transport-police); checked against data.police.uk's force list (cached).",
-                show_default=False,
-            ),
-        ] = None,
-        first: Annotated[
-            str | None, typer.Option("--from", help="First police.uk month, YYYY-MM.", show_default=False)
-        ] = None,
-        last: Annotated[
-            str | None, typer.Option("--to", help="Last police.uk month, YYYY-MM (inclusive).", show_default=False)
-        ] = None,
-        kind: Annotated[
-            list[str] | None,
-            typer.Option(help="street, outcomes or stop-and-search; repeat for several (default: all three)."),
-        ] = None,
-        base_url: BaseUrl = None,
-        cache: Cache = DEFAULT_CACHE,
-        max_file_mb: MaxFileMb = None,
-        max_rows: MaxRows = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
-    ) -> None:
-        """Download sources from their publishers into the cache folder, check them, then ingest them.
-
-        Sources are named by their catalogue id (metforward sources), or all of an area's with
-        --all (police.uk included: the area's forces, --from/--to or else the newest month
-        published). police.uk files of one force come with --force FORCE --from YYYY-MM --to
-        YYYY-MM: the months are checked against the data.police.uk API and the archive(s)
-        holding them (each /data/archive/YYYY-MM.zip holds 36 months of every force) are
-        downloaded; only that force, those kinds and months are loaded.
-
-        Every download resumes a partial one, is checked (size, SHA-256, zip checksums, the
-        format the catalogue expects) and is not downloaded again while the server's copy is
-        unchanged (a conditional GET). Each file's checksum is recorded in the store's loads.
-        Exit code 0 when every file loaded, 1 when a download failed or any file could not be
-        loaded, 2 for usage errors.
-        """
-        names = list(dict.fromkeys(sources or []))
-        _check(names, all_sources, area, force, first, last)
-        kinds = tuple(dict.fromkeys(kind or KINDS))
-        bad = [k for k in kinds if k not in KINDS]
-        if bad:
-            raise typer.BadParameter(f"{', '.join(bad)} (expected {', '.join(KINDS)})", param_hint="--kind")
-        chosen = [source(n) for n in names if n != "policeuk"]
-        manual = [s for s in chosen if s.method == "manual"]
-        if manual:
-            s = manual[0]
-            raise FetchError(f"{s.id} cannot be downloaded as a file metforward reads: {s.note} (see {s.landing})")
-        months = (parse_month(first), parse_month(last)) if first and last else None
-        options = ReadOptions(limits=limits(max_file_mb, max_rows))
-        police = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        try:
-            with progress(not as_json) as shown, writer(ctx) as db:
-                if force and not names and not all_sources and months is not None:
-                    only = fetch(db, police, force, *months, kinds, cache, shown, options=options)
-                    summary = SupplySummary()
-                    summary.add(only)
-                    police_only = True
-                else:
-                    police_only = False
-                    if all_sources:
-                        summary = fetch_all(
-                            db,
-                            area or DEFAULT_AREA,
-                            base_url=base_url,
-                            cache_dir=cache,
-                            months=months,
-                            kinds=kinds,
-                            progress=shown,
-                            options=options,
-                        )
-                    else:
-                        summary = fetch_sources(
-                            db, chosen, base_url=base_url, cache_dir=cache, progress=shown, options=options
-                        )
-                    if force and months is not None and not all_sources:
-                        fetch_police(
-                            db,
-                            [force],
-                            *months,
-                            kinds,
-                            base_url=base_url,
-                            cache_dir=cache,
-                            progress=shown,
-                            options=options,
-                            summary=summary,
-                        )
-        except KeyboardInterrupt as exc:
-            raise Interrupted(
-                f"interrupted: run the same command again to resume (partial downloads are in {cache})"
-            ) from exc
-
-        if police_only:
-            _print_police(summary, as_json)
-        elif as_json:
-            typer.echo(json.dumps(summary.as_dict(), indent=2))
-        else:
-            print_supply(summary, Console())
-        if not summary.ok:
-            raise typer.Exit(1)
+    app.command("fetch")(fetch_command)
 
 
 def _print_police(summary: SupplySummary, as_json: bool) -> None:

@@ -142,44 +142,45 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
         console.print("Rejected rows and their reasons are in the store's 'rejects' table.")
 
 
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files (.csv, .csv.gz, .geojson, .gpkg), folders or zips.")],
+    force: Annotated[
+        str | None,
+        typer.Option(help="police.uk force id for files that do not say (e.g. metropolitan)."),
+    ] = None,
+    max_file_mb: MaxFileMb = None,
+    max_rows: MaxRows = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+) -> None:
+    """Load police.uk, London Datastore, boundary, lookup and population files.
+
+    Each file is one transaction: it is loaded whole or not at all. Every row is loaded or
+    recorded in the rejects table with file, line, field and reason. Loading a police.uk
+    (kind, force, month) again replaces the earlier load. Exit code 0 when every file
+    loaded, 1 when any file could not be loaded or nothing at all was found to load.
+
+    Each file is read whole into memory, so each has limits: its size uncompressed (checked
+    while decompressing, so a zip or gzip bomb stops early) and its rows. A file over a limit
+    is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
+    Only regular files are read (a named pipe or device is refused). Symbolic links in a
+    folder are followed while they stay inside it; others are skipped and listed.
+    """
+    found = collect(paths)
+    inputs, skipped, missing = found
+    if not inputs and not missing:  # before the store is opened: nothing is created or changed
+        raise nothing_to_load(paths, skipped)
+    options = ReadOptions(force=force, limits=limits(max_file_mb, max_rows))
+    with writer(ctx) as db:
+        summary = run_ingest(db, paths, options, show_progress=not as_json, found=found)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        print_summary(summary, Console())
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
-
-    @app.command()
-    def ingest(
-        ctx: typer.Context,
-        paths: Annotated[list[Path], typer.Argument(help="Files (.csv, .csv.gz, .geojson, .gpkg), folders or zips.")],
-        force: Annotated[
-            str | None,
-            typer.Option(help="police.uk force id for files that do not say (e.g. metropolitan)."),
-        ] = None,
-        max_file_mb: MaxFileMb = None,
-        max_rows: MaxRows = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
-    ) -> None:
-        """Load police.uk, London Datastore, boundary, lookup and population files.
-
-        Each file is one transaction: it is loaded whole or not at all. Every row is loaded or
-        recorded in the rejects table with file, line, field and reason. Loading a police.uk
-        (kind, force, month) again replaces the earlier load. Exit code 0 when every file
-        loaded, 1 when any file could not be loaded or nothing at all was found to load.
-
-        Each file is read whole into memory, so each has limits: its size uncompressed (checked
-        while decompressing, so a zip or gzip bomb stops early) and its rows. A file over a limit
-        is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
-        Only regular files are read (a named pipe or device is refused). Symbolic links in a
-        folder are followed while they stay inside it; others are skipped and listed.
-        """
-        found = collect(paths)
-        inputs, skipped, missing = found
-        if not inputs and not missing:  # before the store is opened: nothing is created or changed
-            raise nothing_to_load(paths, skipped)
-        options = ReadOptions(force=force, limits=limits(max_file_mb, max_rows))
-        with writer(ctx) as db:
-            summary = run_ingest(db, paths, options, show_progress=not as_json, found=found)
-        if as_json:
-            typer.echo(json.dumps(summary.as_dict(), indent=2))
-        else:
-            print_summary(summary, Console())
-        if not summary.ok:
-            raise typer.Exit(1)
+    app.command()(ingest)

@@ -136,3 +136,13 @@ QUESTION = Question(
 )
 
 __all__ = ["KINDS", "QUESTION", "Query", "Status", "ask", "read_status"]
+
+
+def store_is_empty(db: Database) -> bool:
+    """Whether the store holds no loads at all (``serve --load-if-empty`` loads the sample then)."""
+    return catalog.is_empty(db)
+
+
+def police_months_loaded(db: Database) -> int:
+    """How many (kind, force, month) of police.uk data the store holds (0: pages will say what to load)."""
+    return len(catalog.police_coverage(db))
