@@ -152,10 +152,14 @@ class StoreLockedError(StoreError):
 
     code = "store_locked"
 
-    def __init__(self, message: str, pid: int | None = None, command: str | None = None) -> None:
+    def __init__(
+        self, message: str, pid: int | None = None, command: str | None = None, *, reading: bool = False
+    ) -> None:
         super().__init__(message)
         self.pid = pid
         self.command = command
+        #: The holder only reads (a server, a report): a writer can load beside it (see store.access.writing).
+        self.reading = reading
 
 
 class StoreOutOfDateError(StoreError):

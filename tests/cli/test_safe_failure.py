@@ -271,17 +271,21 @@ def server(sample_store: Path, request: pytest.FixtureRequest) -> Iterator[subpr
         proc.kill()
 
 
-def test_ingest_while_serve_runs_gets_one_actionable_line_and_status_still_works(
+def test_ingest_while_serve_runs_loads_beside_it_and_status_still_works(
     server: subprocess.Popen[str], sample_store: Path, tmp_path: Path
 ) -> None:
-    result = _cli("--db", str(sample_store), "--wait", "0", "ingest", str(_street_file(tmp_path)))
-    line = _one_line_error(result.stderr)
-    assert result.returncode == 1
-    assert f"in use by process {server.pid} (metforward --db {sample_store} serve" in line
-    assert f"stop the server (Ctrl-C where it runs, or kill {server.pid}) before loading" in line
+    """The server holds the store; a load no longer waits for it or fails: it writes the next version
+    beside the store and moves it into place (issue 16: loading while serving)."""
+    before = _cli("--db", str(sample_store), "status", "--json")
+    assert before.returncode == 0, before.stderr
+    result = _cli("--db", str(sample_store), "--wait", "0", "ingest", str(_street_file(tmp_path)), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows_loaded"] == 3
     status = _cli("--db", str(sample_store), "--wait", "0", "status", "--json")
     assert status.returncode == 0, status.stderr
-    assert json.loads(status.stdout)["police_uk"]
+    rows = {(r["kind"], r["force"], r["month"]): r["rows"] for r in json.loads(status.stdout)["items"]}
+    assert rows[("street", "city-of-london", "2024-01")] == 3
+    assert not list(sample_store.parent.glob(f"{sample_store.name}.next-*")), "the copy was left behind"
 
 
 # --- no tracebacks -----------------------------------------------------------------------------

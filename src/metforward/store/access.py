@@ -16,13 +16,17 @@ run ``metforward upgrade``. A reader never fails for want of write access when n
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from metforward.errors import StoreError, StoreLockedError, StoreMissingError, StoreOutOfDateError
 from metforward.store.cubes import cubes_fresh, ensure_cubes
-from metforward.store.database import Database, latest_version
+from metforward.store.database import Database, holder_command, latest_version
 
 #: Seconds a command waits for another process to release the store before it gives up.
 DEFAULT_WAIT = 10.0
@@ -107,7 +111,94 @@ def reading(path: str | Path, *, wait: float = DEFAULT_WAIT, notice: Notice | No
 
 @contextmanager
 def writing(path: str | Path, *, wait: float = DEFAULT_WAIT, notice: Notice | None = None) -> Iterator[Database]:
-    """The write connection (created and migrated if need be); builds the cubes when the block ends normally."""
-    with Database(path, wait=wait, notice=notice) as db:
-        yield db
-        ensure_cubes(db)
+    """The write connection (created and migrated if need be); builds the cubes when the block ends normally.
+
+    Writers take turns (:func:`_writers`). When nobody reads the store, the writer writes it in place.
+    When readers hold it (``metforward serve``, a report), the writer does not wait for them: it copies
+    the store to ``<store>.next-<pid>``, writes the copy, and moves it over the store in one atomic
+    rename, so every reader sees the old version or the new one, never a mixture; readers that hold
+    the old file keep reading it until they close it, and the file system frees it then. A failed or
+    interrupted load removes its copy and leaves the store as it was.
+    """
+    if str(path) == ":memory:":
+        with Database(path) as memory:
+            yield memory
+            ensure_cubes(memory)
+        return
+    with _writers(Path(path), wait=wait, notice=notice):
+        db: Database | None = None
+        try:
+            db = Database(path, wait=0)
+        except StoreLockedError as exc:
+            if not exc.reading and wait <= 0:
+                raise
+            if not exc.reading:  # another program writes it: wait as told
+                db = Database(path, wait=wait, notice=notice)
+        if db is None:  # only readers hold it: write the next version beside it
+            with _beside(Path(path)) as copy:
+                yield copy
+            return
+        with db:
+            yield db
+            ensure_cubes(db)
+
+
+@contextmanager
+def _beside(path: Path) -> Iterator[Database]:
+    """Write the next version of ``path`` in a copy beside it and move the copy into place at the end."""
+    following = path.with_name(f"{path.name}.next-{os.getpid()}")
+    try:
+        shutil.copyfile(path, following)
+        with Database(following) as db:
+            yield db
+            ensure_cubes(db)
+            db.run("CHECKPOINT")  # everything into the file itself: its write-ahead log does not move with it
+        if following.with_name(following.name + ".wal").exists():
+            raise StoreError(
+                f"the next version of {path} was not written whole; the store is unchanged: run this again"
+            )
+        os.replace(following, path)
+    finally:
+        for leftover in (following, following.with_name(following.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+@contextmanager
+def _writers(path: Path, *, wait: float, notice: Notice | None) -> Iterator[None]:
+    """One metforward writer of ``path`` at a time: an exclusive lock on ``<store>.lock`` (a file that is
+    never replaced, unlike the store), holding the writer's process id for the message of the next."""
+    lock = path.with_name(f"{path.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                pid = int(handle.read().strip() or 0)
+                command = holder_command(pid) if pid else None
+                who = f"process {pid}" + (f" ({command})" if command else "") if pid else "another process"
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"the store {path} is being loaded by {who}: wait for it to finish and run this again, "
+                        "or give metforward --wait SECONDS to wait longer",
+                        pid=pid or None,
+                        command=command,
+                    ) from None
+                if not told and notice is not None:
+                    notice(f"waiting up to {wait:.0f} s for {who} to finish loading the store {path}")
+                    told = True
+                time.sleep(0.2)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(str(os.getpid()))
+            handle.flush()
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)

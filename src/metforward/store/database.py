@@ -110,7 +110,9 @@ def _lock_error(path: str, message: str, *, read_only: bool) -> StoreLockedError
         todo = (
             "it is writing: wait for it to finish and run this again, or give metforward --wait SECONDS to wait longer"
         )
-    return StoreLockedError(f"the store {path} is in use by {who}: {todo}", pid=pid, command=command)
+    return StoreLockedError(
+        f"the store {path} is in use by {who}: {todo}", pid=pid, command=command, reading=holder_reads
+    )
 
 
 def _connect(

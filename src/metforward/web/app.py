@@ -11,6 +11,7 @@ request's Host header, and the request log escapes what the client sent.
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import logging
@@ -21,6 +22,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -34,7 +36,7 @@ from metforward import ATTRIBUTION, __version__
 from metforward.errors import MetforwardError
 from metforward.settings import Settings
 from metforward.store.database import Database
-from metforward.store.pool import ReadPool, prepare
+from metforward.store.pool import Generation, ReadPool, prepare
 from metforward.web.errors import ErrorDetail, WebError
 
 log = logging.getLogger("metforward.web")
@@ -92,7 +94,7 @@ class Context:
         self.settings = settings
         #: True when the server adds :func:`security_headers` to every response (``metforward serve``).
         self.server_headers = server_headers
-        self.pool: ReadPool | None = None
+        self.pool: ReadPool | Generation | None = None
         self.templates = Jinja2Templates(directory=str(_WEB.joinpath("templates")))
         self.templates.env.globals.update(
             attribution=ATTRIBUTION, version=__version__, api_prefix=API_PREFIX, tile_url=settings.tile_url
@@ -102,10 +104,20 @@ class Context:
     def load_version(self) -> str:
         return self.pool.load_version if self.pool else "closed"
 
+    def pinned(self, generation: Generation) -> Context:
+        """This context with the store seen as ``generation`` (one request's version of it)."""
+        view = copy.copy(self)
+        view.pool = generation
+        return view
+
 
 def context(request: Request) -> Context:
+    """The app's context as this request sees it: its ``pool`` and ``load_version`` are those of the
+    version of the store the request pinned when it began (see :class:`Headers`), so a load that
+    finishes mid-request changes nothing the request reads."""
     ctx: Context = request.app.state.ctx
-    return ctx
+    pinned = request.scope.get("state", {}).get("store")
+    return ctx if pinned is None else ctx.pinned(pinned)
 
 
 def get_db(request: Request) -> Iterator[Database]:
@@ -151,14 +163,30 @@ class Headers:
         self.ctx = ctx
         self.security = [] if ctx.server_headers else security_headers(ctx.settings)
 
-    def etag(self, scope: Scope) -> str:
-        key = f"{__version__}|{self.ctx.load_version}|{scope['path']}?{scope.get('query_string', b'').decode()}"
+    def etag(self, scope: Scope, load_version: str) -> str:
+        key = f"{__version__}|{load_version}|{scope['path']}?{scope.get('query_string', b'').decode()}"
         return '"' + hashlib.sha256(key.encode()).hexdigest()[:20] + '"'
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        pool = self.ctx.pool
+        if not isinstance(pool, ReadPool):
+            await self.answer(scope, receive, send, self.ctx.load_version)
+            return
+        # one version of the store for the whole request; waiting for a switch to a new version is
+        # done in a worker thread, never on the event loop (requests in flight must finish first)
+        generation = pool.acquire(block=False) or await anyio.to_thread.run_sync(pool.acquire)
+        assert generation is not None
+        try:
+            pinned = {**scope, "state": {**scope.get("state", {}), "store": generation}}
+            await self.answer(pinned, receive, send, generation.load_version)
+        finally:
+            pool.release(generation)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, load_version: str) -> None:
+        """The request, with headers, HEAD, ETag/304 (keyed to ``load_version``) and its log line."""
         started = time.perf_counter()
         method: str = scope["method"]
         head = method == "HEAD"
@@ -166,7 +194,7 @@ class Headers:
             scope = {**scope, "method": "GET"}
         path: str = scope["path"]
         cacheable = method in ("GET", "HEAD") and path != "/healthz"
-        etag = self.etag(scope) if cacheable else ""
+        etag = self.etag(scope, load_version) if cacheable else ""
         static = path.startswith("/static/")
         status = 500
 

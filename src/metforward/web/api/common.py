@@ -18,7 +18,7 @@ from metforward.domain.periods import month_text
 from metforward.questions.answer import jsonable
 from metforward.store.database import Database
 from metforward.store.places import Place, resolve_place
-from metforward.store.pool import ReadPool
+from metforward.store.pool import Generation, ReadPool
 from metforward.web.app import context, link
 from metforward.web.errors import WebError
 
@@ -115,7 +115,7 @@ def json_response(model: type[BaseModel], body: Mapping[str, Any]) -> bytes:
     return model.model_validate(body).model_dump_json().encode()
 
 
-def borrowed(request: Request) -> ReadPool:
+def borrowed(request: Request) -> ReadPool | Generation:
     """The store pool, for a route that borrows a connection only when it must (on a cache miss)."""
     pool = context(request).pool
     if pool is None:
