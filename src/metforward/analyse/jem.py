@@ -16,9 +16,9 @@ Parts:
   injury victims aged 1-24 not in a domestic abuse setting ("Knife Crime" / "Knife Injury
   Victims (non DA 1-24)"). These are proxies: police-recorded counts, not a measure of all
   violence or of violence against young people;
-* **places**: hot streets (:func:`metforward.analyse.crime_map.hot_streets`), repeat locations
-  (:func:`~metforward.analyse.crime_map.repeat_locations`) and LSOA rates per 1,000 residents
-  (:func:`~metforward.analyse.crime_map.area_figures`), from police.uk street rows over the last
+* **places**: hot streets (:func:`metforward.questions.hotstreets.hot_streets`), repeat locations
+  (:func:`metforward.questions.repeats.repeat_locations`) and LSOA rates per 1,000 residents
+  (:func:`metforward.questions.maps.area_figures`), from police.uk street rows over the last
   ``months`` months the borough's force published;
 * **similar boroughs**: the ``k`` most similar boroughs (:mod:`metforward.analyse.similar`) and,
   side by side, the same measures for each: population, density, crime and violence per 1,000
@@ -38,13 +38,18 @@ from typing import Any
 import numpy as np
 import shapely
 
-from metforward.analyse import crime_map, outcomes, searches
+from metforward.analyse import outcomes, searches
 from metforward.analyse.compare import CompareRow, CompareSpec, Period
+from metforward.analyse.crime_map import MapError
 from metforward.analyse.geo import shape_to_bng, to_bng
 from metforward.analyse.similar import most_similar
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import MetforwardError
 from metforward.questions.compare import compare
+from metforward.questions.hotstreets import hot_streets
+from metforward.questions.maps import area_figures
+from metforward.questions.places import latest_month
+from metforward.questions.repeats import repeat_locations
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, resolve_place
@@ -214,7 +219,7 @@ def _violence(db: Database, place: Place, rows: list[CompareRow], months: int) -
 
 
 def _police_period(db: Database, place: Place, months: int) -> Period | None:
-    last = crime_map.latest_month(db, place)
+    last = latest_month(db, place)
     return None if last is None else Period(add_months(last, -(months - 1)), last)
 
 
@@ -225,7 +230,7 @@ def _street_parts(
     if period is None:
         why = f"no police.uk street rows are loaded for {place.name}'s force: load its street files"
         return _missing(titles[0], why), _missing(titles[1], why), _missing(titles[2], why), {}
-    hs = crime_map.hot_streets(db, place, period)
+    hs = hot_streets(db, place, period)
     if hs.total == 0:
         why = (
             f"no police.uk street rows with a location for {place.name} in {period}: "
@@ -252,20 +257,21 @@ def _street_parts(
         },
         [*hs.notes, *cov_note],
     )
-    found, cov = crime_map.repeat_locations(db, place, end=period.last)
+    found, cov = repeat_locations(db, place, end=period.last)
     repeats = Part(
         titles[1],
         True,
         {"end": month_text(period.last), "months": 6, "min_months": 3, "locations": [asdict(r) for r in found]},
         [] if not cov.missing else [f"{cov.missing} of {cov.asked} months have no police.uk rows"],
     )
-    figures, fcov = crime_map.area_figures(db, place, period)
+    lsoas = area_figures(db, place, period, shapes=True)
+    figures = lsoas.figures
     lsoa = Part(
         titles[2],
         bool(figures),
         {
             "period": str(period),
-            "months_with_data": len(fcov.present),
+            "months_with_data": len(lsoas.months_present),
             "areas": [
                 {
                     "code": f.code,
@@ -385,7 +391,7 @@ def jem_data(db: Database, borough: str, *, months: int = 12, k: int = 5) -> Jem
     """The JEM pack for ``borough`` (a name or GSS code)."""
     place = resolve_place(db, borough)
     if place.level != "borough":
-        raise crime_map.MapError(f"{borough!r} is a {place.level}, not a borough")
+        raise MapError(f"{borough!r} is a {place.level}, not a borough")
     trends, rows, _ = _trends(db, place, months)
     period = _police_period(db, place, months)
     hot, repeats, lsoa, shapes = _street_parts(db, place, period)

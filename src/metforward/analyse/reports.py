@@ -24,17 +24,20 @@ import shapely
 from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareSpec, CompareTable, Period
 from metforward.analyse.confidence import Figure, figures
-from metforward.analyse.crime_map import HotSpotMap, HotStreets, hot_spots, hot_streets
+from metforward.analyse.crime_map import HotSpotMap
 from metforward.analyse.geo import shape_to_bng
 from metforward.analyse.jem import JemData
 from metforward.analyse.outcomes import OutcomesResult, sanction_rates
 from metforward.analyse.searches import Coverage, Disproportionality, coverage, disproportionality, search_rates
 from metforward.analyse.searches import Selection as SearchSelection
+from metforward.analyse.streets import HotStreets
 from metforward.analyse.targets import Target, TargetResult, TargetsFile, check_targets
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
 from metforward.questions.compare import compare
+from metforward.questions.hotspots import hot_spots
+from metforward.questions.hotstreets import hot_streets
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place

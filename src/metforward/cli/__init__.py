@@ -83,6 +83,7 @@ def _register() -> None:
         ingest,
         maps,
         outcomes,
+        places,
         report,
         searches,
         serve,
@@ -101,6 +102,7 @@ def _register() -> None:
         harm,
         targets,
         exceptions,
+        places,
         maps,
         indicators,
         confidence,
@@ -111,7 +113,6 @@ def _register() -> None:
         upgrade,
     ):
         module.register(app)
-    maps.register_near_repeat(app)
 
 
 _register()

@@ -7,12 +7,22 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import compare
+from metforward.questions import compare, hotspots, hotstreets, maps, near_repeat, repeats
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
 #: Every question, by name (a new question module adds its ``QUESTION`` here).
-QUESTIONS: dict[str, Question] = {q.name: q for q in (compare.QUESTION,)}
+QUESTIONS: dict[str, Question] = {
+    q.name: q
+    for q in (
+        compare.QUESTION,
+        hotstreets.QUESTION,
+        repeats.QUESTION,
+        hotspots.QUESTION,
+        near_repeat.QUESTION,
+        maps.QUESTION,
+    )
+}
 
 
 def question(name: str) -> Question:
