@@ -8,6 +8,10 @@ ratio's exact interval comes from the Clopper-Pearson interval of the binomial p
 
 Everything is vectorised over rows, so a table of thousands of comparisons takes milliseconds.
 
+One module for the exact Poisson kernels (the two-count test and its search, the rate-ratio and
+count intervals, q values, verdicts), which is why it runs past 400 lines: each piece is short and
+they share their checks.
+
 References
 ----------
 Przyborowski, J. and Wilenski, H. (1940). Homogeneity of results in testing samples from Poisson
