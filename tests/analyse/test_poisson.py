@@ -21,6 +21,7 @@ from metforward.analyse.poisson import (
     binom_test_two_sided,
     compare_poisson,
     judge_table,
+    poisson_interval,
     sqrt_z,
     verdicts,
 )
@@ -252,3 +253,10 @@ def test_judge_table_leaves_rows_without_exposure_out_of_the_q_values() -> None:
     assert rows[2][6] == CANT_TELL and all(np.isnan(v) for v in rows[2][:6])
     assert rows[0][6] == UP and rows[0][5] == pytest.approx(bh_qvalues([rows[0][4], rows[1][4]])[0])
     assert judge_table([], [], [], []) == []
+
+
+def test_poisson_interval_matches_statsmodels() -> None:
+    for count in (0, 1, 7, 652):
+        low, high = poisson_interval(count)
+        ref_low, ref_high = rates.confint_poisson(count, 1, method="exact-c")
+        assert abs(low - float(ref_low)) < 1e-6 and abs(high - float(ref_high)) < 1e-6

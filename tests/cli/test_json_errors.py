@@ -44,6 +44,7 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
     "indicators load": [(["{tmp}/no-such-file.csv"], 1)],
     "indicators show": [(["Nothing"], 1), (["Nothing", "--from", "June"], 2)],
     "ingest": [(["{tmp}"], 1)],  # an empty folder: nothing to load
+    "map": [(["--area", "Atlantis", "--period", "2024-01:2024-06"], 1), ([*WESTMINSTER, "--layer", "county"], 1)],
     "near-repeat": [([*WESTMINSTER, "--permutations", "0"], 1)],
     "outcomes": [
         (["--period", "2023-01:2023-12", "--source", "nope"], 2),

@@ -140,10 +140,13 @@ def test_jem_numbers_equal_the_cli(store: Path, jem: str) -> None:
     # hot streets and repeat locations
     streets = cli_json(store, "hotstreets", "--area", CODE, "--period", "2024-01:2024-12")
     assert isinstance(streets, dict)
-    assert f"{streets['total']:,} crimes located on {streets['streets']:,} streets in 2024-01:2024-12" in jem
-    for s in streets["rows"][:20]:
+    assert (
+        f"{streets['meta']['crimes']:,} crimes located on {streets['meta']['streets']:,} streets in 2024-01:2024-12"
+        in jem
+    )
+    for s in streets["items"][:20]:
         assert f'<td class="n">{s["rank"]}</td><th scope="row">{escape(s["location"])}</th>' in jem
-    repeats = cli_json(store, "repeats", "--area", CODE, "--end", "2024-12")
+    repeats = cli_json(store, "repeats", "--area", CODE, "--end", "2024-12")["items"]
     assert isinstance(repeats, list) and repeats
     assert len(repeats) > 25  # the sample has more than the table shows: the note must say so
     assert f'<p class="note">25 of {len(repeats)} repeat locations are shown.</p>' in jem

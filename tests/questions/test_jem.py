@@ -61,10 +61,10 @@ def test_westminster_pack_equals_the_cli(store: str) -> None:
     assert isinstance(streets, dict)
     hot = pack.hot_streets.data
     assert (hot["period"], hot["total"], hot["streets_for_half"]) == (
-        streets["period"], streets["total"], streets["streets_for_half"],
+        streets["meta"]["period"], streets["meta"]["crimes"], streets["meta"]["streets_for_half"],
     )  # fmt: skip
-    assert hot["rows"] == streets["rows"][:20]
-    repeats = cli_json(store, "repeats", "--area", "Westminster", "--end", "2024-12", "--json")
+    assert hot["rows"] == streets["items"][:20]
+    repeats = cli_json(store, "repeats", "--area", "Westminster", "--end", "2024-12", "--json")["items"]
     assert pack.repeat_locations.data["locations"] == repeats
     lsoa = pack.lsoa_rates.data["areas"]
     assert sum(a["count"] for a in lsoa) == hot["total"]  # every crime with a location lies in one LSOA

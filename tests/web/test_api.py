@@ -191,9 +191,9 @@ def test_exceptions_min_change_equals_the_cli(client: TestClient, cli_store: Pat
 def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: Path) -> None:
     """``--method poisson`` on the CLI and ``method=poisson`` on the API give the exact test, and the same answers."""
     cli = cli_json(cli_store, "hotstreets", "--area", "Westminster", "--period", PERIOD, "--method", "poisson")
-    assert cli["method"] == "poisson" and {r["method"] for r in cli["rows"]} == {"poisson"}
+    assert cli["meta"]["method"] == "poisson" and {r["method"] for r in cli["items"]} == {"poisson"}
     body = get(client, "/hotstreets", area="Westminster", period=PERIOD, method="poisson", limit=5)
-    assert body["items"] == cli["rows"][:5]
+    assert body["items"] == cli["items"][:5]
     quasi = cli_json(cli_store, "targets", "check", str(TARGETS))
     exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")
     assert get(client, "/targets", method="poisson")["items"] == exact
@@ -203,11 +203,12 @@ def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: 
 def test_hot_streets_equal_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "hotstreets", "--area", "Westminster", "--period", PERIOD)
     items = every_item(client, "/hotstreets", area="Westminster", period=PERIOD)
-    assert items == cli["rows"] and len(items) == cli["streets"] > 100
+    assert items == cli["items"] and len(items) == cli["meta"]["streets"] > 100
     body = get(client, "/hotstreets", area="E09000033", period=PERIOD, limit=3)
-    assert body["items"] == cli["rows"][:3] and body["crimes"] == cli["total"]
-    for key in ("area_code", "area_name", "period", "previous_period", "streets", "streets_for_half", "notes"):
-        assert body[key] == cli[key], key
+    assert body["items"] == cli["items"][:3] and body["meta"]["crimes"] == cli["meta"]["crimes"]
+    for key in ("area_code", "area_name", "period", "previous_period", "streets", "streets_for_half"):
+        assert body["meta"][key] == cli["meta"][key], key
+    assert body["notes"] == cli["notes"]
     assert get(client, "/hotstreets", 404, area="Atlantis", period=PERIOD)["error"]["code"] == "not_found"
     assert get(client, "/hotstreets", 422, area="Westminster")["error"]["details"][0]["field"] == "query.period"
 

@@ -40,9 +40,10 @@ import numpy as np
 import shapely
 
 from metforward.analyse.compare import CompareRow, CompareSpec, Period
-from metforward.analyse.crime_map import AreaFigure, Coverage, HotStreets, RepeatLocation
+from metforward.analyse.crime_map import AreaFigures, Coverage
 from metforward.analyse.geo import to_bng
 from metforward.analyse.similar import Neighbour, Similarity
+from metforward.analyse.streets import HotStreets, RepeatLocation
 from metforward.domain.periods import add_months, month_text
 
 TREND_KIND = "datastore-borough"
@@ -124,7 +125,7 @@ def trend_spec(last: dt.date, months: int, area: str | None) -> CompareSpec:
 
 
 def street_parts(
-    hs: HotStreets, repeats: tuple[list[RepeatLocation], Coverage], figures: tuple[list[AreaFigure], Coverage]
+    hs: HotStreets, repeats: tuple[list[RepeatLocation], Coverage], figures: AreaFigures
 ) -> tuple[Part, Part, Part, dict[str, shapely.Geometry]]:
     """Hot streets, repeat locations and LSOA rates of the police.uk period, and each LSOA's shape (British
     National Grid) for the map."""
@@ -156,13 +157,13 @@ def street_parts(
         {"end": month_text(period.last), "months": 6, "min_months": 3, "locations": [asdict(r) for r in found]},
         [] if not cov.missing else [f"{cov.missing} of {cov.asked} months have no police.uk rows"],
     )
-    areas, fcov = figures
+    areas = figures.figures
     lsoa = Part(
         "LSOA rates",
         bool(areas),
         {
             "period": str(period),
-            "months_with_data": len(fcov.present),
+            "months_with_data": len(figures.months_present),
             "areas": [
                 {
                     "code": f.code,

@@ -25,10 +25,11 @@ import shapely
 from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareTable, Period
 from metforward.analyse.confidence import Figure
-from metforward.analyse.crime_map import HotSpotMap, HotStreets
+from metforward.analyse.crime_map import HotSpotMap
 from metforward.analyse.jem import JemData
 from metforward.analyse.outcomes import OutcomesResult
 from metforward.analyse.searches import Coverage, Disproportionality
+from metforward.analyse.streets import HotStreets
 from metforward.analyse.targets import Target, TargetResult
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month

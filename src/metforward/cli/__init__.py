@@ -83,6 +83,7 @@ def _register() -> None:
         ingest,
         maps,
         outcomes,
+        places,
         refresh,
         report,
         searches,
@@ -105,6 +106,7 @@ def _register() -> None:
         harm,
         targets,
         exceptions,
+        places,
         maps,
         indicators,
         confidence,
@@ -115,7 +117,6 @@ def _register() -> None:
         upgrade,
     ):
         module.register(app)
-    maps.register_near_repeat(app)
 
 
 _register()

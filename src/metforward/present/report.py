@@ -29,6 +29,7 @@ from markupsafe import Markup
 
 from metforward import ATTRIBUTION, __version__
 from metforward.errors import MetforwardError
+from metforward.present.maps import class_breaks
 
 #: Okabe-Ito palette (Okabe and Ito 2008), colour-blind safe.
 OKABE_ITO = {
@@ -459,8 +460,6 @@ def render_summary(data: Any, content: Content, *, targets_name: str | None = No
 
 # --- charts and maps for the bulletin and the JEM pack -------------------------------------------------
 
-#: A sequential, colour-blind-safe ramp for rates (five stops of viridis; Nuñez, Anderton and Renslow 2018).
-SEQUENTIAL = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
 _LINE_COLOURS = [OKABE_ITO[k] for k in ("blue", "orange", "bluish green", "vermillion", "reddish purple", "sky blue", "black", "yellow")]  # fmt: skip
 
 
@@ -543,15 +542,6 @@ def series_chart(monthly: Mapping[str, Mapping[str, int]], *, title: str, top: i
     return chart_svg(spec, title=title, description=description)
 
 
-def quantile_breaks(values: list[float], classes: int = 5) -> list[float]:
-    """Upper bounds of ``classes`` quantile classes (the last is the maximum); fewer when values repeat."""
-    ordered = sorted(values)
-    if not ordered:
-        return []
-    breaks = [ordered[min(len(ordered) - 1, math.ceil(len(ordered) * (i + 1) / classes) - 1)] for i in range(classes)]
-    return sorted(set(breaks))
-
-
 def choropleth_svg(
     outline: shapely.Geometry | None,
     areas: list[tuple[str, str, shapely.Geometry, float | None]],
@@ -560,28 +550,23 @@ def choropleth_svg(
     unit: str,
     width: int = 560,
 ) -> Markup:
-    """An SVG choropleth (British National Grid, north up): quantile classes, viridis ramp, legend in words."""
+    """An SVG choropleth (British National Grid, north up): the map's classes
+    (:func:`metforward.present.maps.class_breaks`, as the web map's), viridis ramp, legend in words."""
     shapes = [a[2] for a in areas] + ([outline] if outline is not None else [])
     if not shapes:
         return Markup("")
     x0, y0, x1, y1 = shapely.total_bounds(shapes)
     k = width / max(x1 - x0, 1.0)
     height = math.ceil((y1 - y0) * k)
-    breaks = quantile_breaks([v for *_, v in areas if v is not None])
-    ramp = SEQUENTIAL[-len(breaks) :] if breaks else ()
+    classes = class_breaks(v for *_, v in areas)
+    ramp = classes.colours
 
     def colour(value: float | None) -> str:
-        if value is None:
-            return "#FFFFFF"
-        for i, upper in enumerate(breaks):
-            if value <= upper:
-                return ramp[i]
-        return ramp[-1]
+        return classes.colour(value, missing="#FFFFFF")
 
-    lows = [min((v for *_, v in areas if v is not None), default=0.0), *breaks[:-1]]
-    labels = [f"{lo:,.1f} to {hi:,.1f}" for lo, hi in zip(lows, breaks, strict=True)]
+    labels = classes.labels()
     description = (
-        f"{title}: {len(areas)} areas shaded in {len(breaks)} quantile classes from dark purple (lowest) to yellow "
+        f"{title}: {len(areas)} areas shaded in {len(ramp)} quantile classes from dark purple (lowest) to yellow "
         f"(highest) {unit}: " + "; ".join(labels) + ". White: no rate. The figures are in the table."
     )
     rows = math.ceil(len(labels) / 3) if labels else 0

@@ -7,7 +7,21 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import bulletin, compare, confidence, indicators, jem, outcomes, searches, status
+from metforward.questions import (
+    bulletin,
+    compare,
+    confidence,
+    hotspots,
+    hotstreets,
+    indicators,
+    jem,
+    maps,
+    near_repeat,
+    outcomes,
+    repeats,
+    searches,
+    status,
+)
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
@@ -23,6 +37,11 @@ QUESTIONS: dict[str, Question] = {
         status.QUESTION,
         bulletin.QUESTION,
         jem.QUESTION,
+        hotstreets.QUESTION,
+        repeats.QUESTION,
+        hotspots.QUESTION,
+        near_repeat.QUESTION,
+        maps.QUESTION,
     )
 }
 

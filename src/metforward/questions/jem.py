@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from metforward.analyse import crime_map
 from metforward.analyse.compare import CompareRow, Period
 from metforward.analyse.geo import shape_to_bng
 from metforward.analyse.jem import (
@@ -36,6 +35,10 @@ from metforward.questions import outcomes, searches
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 from metforward.questions.compare import compare
+from metforward.questions.hotstreets import hot_streets
+from metforward.questions.maps import area_figures
+from metforward.questions.places import latest_month
+from metforward.questions.repeats import repeat_locations
 from metforward.questions.reports import report_loads
 from metforward.questions.similar import most_similar
 from metforward.store import cubes
@@ -214,7 +217,7 @@ def _violence(db: Database, place: Place, rows: list[CompareRow], months: int) -
 
 
 def _police_period(db: Database, place: Place, months: int) -> Period | None:
-    last = crime_map.latest_month(db, place)
+    last = latest_month(db, place)
     return None if last is None else Period(add_months(last, -(months - 1)), last)
 
 
@@ -223,16 +226,14 @@ def _street_parts(db: Database, place: Place, period: Period | None) -> tuple[Pa
     if period is None:
         why = f"no police.uk street rows are loaded for {place.name}'s force: load its street files"
         return missing(titles[0], why), missing(titles[1], why), missing(titles[2], why), {}
-    hs = crime_map.hot_streets(db, place, period)
+    hs = hot_streets(db, place, period)
     if hs.total == 0:
         why = (
             f"no police.uk street rows with a location for {place.name} in {period}: "
             "load the street files of its force for these months"
         )
         return missing(titles[0], why), missing(titles[1], why), missing(titles[2], why), {}
-    return street_parts(
-        hs, crime_map.repeat_locations(db, place, end=period.last), crime_map.area_figures(db, place, period)
-    )
+    return street_parts(hs, repeat_locations(db, place, end=period.last), area_figures(db, place, period, shapes=True))
 
 
 def _similar(db: Database, place: Place, k: int, months: int) -> Part:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from metforward.analyse.compare import CompareSpec, Period
-from metforward.analyse.crime_map import hot_spots, hot_streets
 from metforward.analyse.geo import shape_to_bng
 from metforward.analyse.reports import (
     CONFIDENCE_MEASURES,
@@ -44,6 +43,8 @@ from metforward.errors import BadRequest, MetforwardError
 from metforward.questions.answer import Answer
 from metforward.questions.compare import compare
 from metforward.questions.confidence import figures
+from metforward.questions.hotspots import hot_spots
+from metforward.questions.hotstreets import hot_streets
 from metforward.questions.outcomes import sanction_rates
 from metforward.questions.searches import Selection as SearchSelection
 from metforward.questions.searches import coverage, disproportionality, search_rates

@@ -39,3 +39,14 @@ def london_places(db: Database) -> list[tuple[Any, ...]]:
         "SELECT DISTINCT borough_code, borough_name, ward_code, ward_name, lsoa21_code, lsoa21_name "
         "FROM lsoa_places WHERE borough_code LIKE 'E09%'"
     )
+
+
+def members(db: Database, level: str | None = None, code: str | None = None) -> list[tuple[Any, ...]]:
+    """Every LSOA of London (or of the ``level`` area ``code``) with its ward and borough: (borough_code,
+    borough_name, ward_code, ward_name, lsoa21_code, lsoa21_name), distinct, by LSOA."""
+    where, params = ("borough_code LIKE 'E09%'", []) if level is None else (f"{_COLUMN[level]} = ?", [code])
+    return db.execute(
+        "SELECT DISTINCT borough_code, borough_name, ward_code, ward_name, lsoa21_code, lsoa21_name "
+        f"FROM lsoa_places WHERE {where} ORDER BY lsoa21_code",
+        params,
+    )

@@ -3,24 +3,25 @@
 The GET parameters (layer, measure, month, category, area) say what is shown, so a view can be
 shared as a link; the page says it in words, and lists the top areas (or cells, streets,
 locations) of the current layer for anyone without JavaScript or WebGL. The map itself draws the
-GeoJSON layers of :mod:`metforward.web.api.geo`.
+GeoJSON layers of :mod:`metforward.web.api.geo`; the list shows the same questions' answers.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from metforward.analyse import crime_map
-from metforward.analyse.compare import Period
-from metforward.domain.periods import month_text
-from metforward.errors import MetforwardError
-from metforward.store.database import Database
+from metforward.analyse.streets import HotStreets
+from metforward.domain.periods import Period
+from metforward.errors import BadRequest, MetforwardError
+from metforward.present.maps import SUPPRESS_BELOW
+from metforward.questions import hotspots, hotstreets, repeats
+from metforward.questions import maps as areas
+from metforward.web.answers import answer
 from metforward.web.api import geo
-from metforward.web.app import API_PREFIX, context, get_db, render
-from metforward.web.errors import ErrorDetail, WebError
+from metforward.web.app import API_PREFIX, context, render
 
 router = APIRouter()
 
@@ -32,66 +33,57 @@ LAYERS = {
     "hotstreets": "hot streets",
     "repeats": "repeat locations (crime in 3 of the last 6 months)",
 }
-AREA_LAYERS = ("borough", "ward", "lsoa")
+AREA_LAYERS = areas.LEVELS
 TOP = 10
 
+Rows = tuple[list[str], list[list[str]], list[str]]
 
-def _fallback(
-    db: Database, request: Request, layer: str, measure: str, period: Period, categories: list[str] | None, area: str
-) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, rows and notes of the list shown beside (or instead of) the map."""
-    if layer in AREA_LAYERS:
-        shapes = geo.boundaries(db, layer, context(request).load_version)
-        figures, _ = geo.area_figures(db, level=layer, period=period, categories=categories)
-        key = "count" if measure == "count" else "rate_per_1000"
-        ranked = sorted(
-            ((c, f) for c, f in figures.items() if f[key] is not None and f["count"] >= 3),
-            key=lambda cf: -float(cf[1][key]),
-        )[:TOP]
-        rows = []
-        for code, f in ranked:
-            name = shapes.get(code, (code, ""))[0]
-            if measure == "count":
-                rows.append([name, code, f"{f['count']:,}", f"{f['count_low']:.0f} to {f['count_high']:.0f}"])
-            else:
-                rows.append([name, code, f"{f['rate_per_1000']:.1f}", f"{f['rate_low']:.1f} to {f['rate_high']:.1f}"])
-        head = ["Area", "Code", "Crimes" if measure == "count" else "Crimes per 1,000 a year", "95% interval"]
-        return head, rows, ["Counts of 1 and 2 are not listed (suppressed)."]
-    place = geo._place(db, area)
-    try:
-        if layer == "hotspots":
-            spots = crime_map.hot_spots(db, place, period, categories=categories)
-            records = [r for r in crime_map.cell_records(spots) if r["class"] != "none"]
-            records.sort(key=lambda r: -abs(float(r["z"] or 0)))  # type: ignore[arg-type]
-            rows = [
-                [
-                    f"{int(float(r['x']))}, {int(float(r['y']))}",  # type: ignore[arg-type]
-                    geo.VERDICT_WORDS[str(r["class"])],
-                    f"{float(r['z']):+.2f}",  # type: ignore[arg-type]
-                    f"{float(r['q_value']):.3f}",  # type: ignore[arg-type]
-                ]
-                for r in records[:TOP]
-            ]
-            notes = [*spots.notes, f"{len(records)} cells are hot or cold spots at a false discovery rate of 0.05."]
-            return ["Cell (easting, northing of its centre)", "Verdict", "Gi* z", "q"], rows, notes
-        if layer == "hotstreets":
-            streets = crime_map.hot_streets(db, place, period, categories=categories)
-            rows = [
-                [s.location, s.ward_name or "-", f"{s.count:,}" if s.count >= 3 else "1 or 2", s.verdict]
-                for s in streets.streets[:TOP]
-            ]
-            return ["Street", "Ward", "Crimes", "Change on the period before"], rows, streets.notes
-        found, _ = crime_map.repeat_locations(db, place, end=period.last, categories=categories)
-        rows = [[r.location, r.ward_name or "-", str(len(r.months)), f"{r.count:,}"] for r in found[:TOP]]
-        return ["Location (snap point)", "Ward", "Months with crime", "Crimes"], rows, []
-    except MetforwardError as exc:
-        return [], [], [str(exc)]
+
+def _area_rows(request: Request, layer: str, measure: str, period: str, categories: list[str] | None) -> Rows:
+    found = answer(request, areas.QUESTION, areas.Query(period=period, level=layer, category=categories))
+    names = geo.boundaries(request, layer)
+    key = "count" if measure == "count" else "rate_per_1000"
+    ranked = sorted(
+        (r for r in found.items if r[key] is not None and r["count"] >= SUPPRESS_BELOW), key=lambda r: -float(r[key])
+    )[:TOP]
+    rows = []
+    for r in ranked:
+        name = names.get(r["code"], (r["name"], ""))[0]
+        if measure == "count":
+            rows.append([name, r["code"], f"{r['count']:,}", f"{r['count_low']:.0f} to {r['count_high']:.0f}"])
+        else:
+            rows.append([name, r["code"], f"{r['rate_per_1000']:.1f}", f"{r['rate_low']:.1f} to {r['rate_high']:.1f}"])
+    head = ["Area", "Code", "Crimes" if measure == "count" else "Crimes per 1,000 a year", "95% interval"]
+    return head, rows, ["Counts of 1 and 2 are not listed (suppressed)."]
+
+
+def _place_rows(request: Request, layer: str, period: Period, categories: list[str] | None, area: str) -> Rows:
+    if layer == "hotspots":
+        spots = answer(request, hotspots.QUESTION, hotspots.Query(area, str(period), category=categories))
+        records = sorted((r for r in spots.items if r["class"] != "none"), key=lambda r: -abs(float(r["z"] or 0)))
+        rows = [
+            [f"{int(r['x'])}, {int(r['y'])}", geo.VERDICT_WORDS[r["class"]], f"{r['z']:+.2f}", f"{r['q_value']:.3f}"]
+            for r in records[:TOP]
+        ]
+        notes = [*spots.notes, f"{len(records)} cells are hot or cold spots at a false discovery rate of 0.05."]
+        return ["Cell (easting, northing of its centre)", "Verdict", "Gi* z", "q"], rows, notes
+    if layer == "hotstreets":
+        found = answer(request, hotstreets.QUESTION, hotstreets.Query(area, str(period), category=categories))
+        streets: HotStreets = found.result
+        rows = [
+            [s.location, s.ward_name or "-", f"{s.count:,}" if s.count >= SUPPRESS_BELOW else "1 or 2", s.verdict]
+            for s in streets.streets[:TOP]
+        ]
+        return ["Street", "Ward", "Crimes", "Change on the period before"], rows, list(found.notes)
+    end = str(period).split(":")[-1]
+    located = answer(request, repeats.QUESTION, repeats.Query(area, end, category=categories))
+    rows = [[r["location"], r["ward_name"] or "-", str(len(r["months"])), f"{r['count']:,}"] for r in located.items]
+    return ["Location (snap point)", "Ward", "Months with crime", "Crimes"], rows[:TOP], []
 
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
     layer: Annotated[str, Query()] = "borough",
     measure: Annotated[str, Query()] = "count",
     month: Annotated[str | None, Query()] = None,
@@ -100,37 +92,33 @@ def map_page(
 ) -> HTMLResponse:
     """The map explorer."""
     if layer not in LAYERS:
-        message = f"layer is one of {', '.join(LAYERS)}, not {layer!r}"
-        raise WebError(422, "invalid_parameter", message, [ErrorDetail(field="query.layer", message=message)])
+        raise BadRequest(f"layer is one of {', '.join(LAYERS)}, not {layer!r}", field="layer")
     if measure not in geo.MEASURES:
-        raise WebError(
-            422,
-            "invalid_parameter",
-            "measure is count or rate",
-            [ErrorDetail(field="query.measure", message="count or rate")],
-        )
-    months = geo.loaded_months(db)
-    period = geo._period(month or None, None, months[-1] if months else None)
-    categories = geo.loaded_categories(db)
-    chosen = [category] if category else None
+        raise BadRequest("measure is count or rate", field="measure")
+    months, categories = geo.loaded(request)
     if category and category not in categories:
-        message = f"no police.uk crime type {category!r} is loaded"
-        raise WebError(422, "invalid_parameter", message, [ErrorDetail(field="query.category", message=message)])
-    boroughs = sorted(
-        ((name, code) for code, (name, _) in geo.boundaries(db, "borough", context(request).load_version).items()),
-    )
+        raise BadRequest(f"no police.uk crime type {category!r} is loaded", field="category")
+    chosen = [category] if category else None
+    busiest = answer(request, areas.QUESTION, areas.Query(month=month or None, level="borough", category=chosen))
+    period = Period.parse(busiest.meta["period"])
+    boroughs = sorted((name, code) for code, (name, _) in geo.boundaries(request, "borough").items())
     if not area:
-        figures, _ = geo.area_figures(db, level="borough", period=period, categories=chosen)
-        busiest = max(figures.items(), key=lambda cf: cf[1]["count"], default=None)
-        area = busiest[0] if busiest else (boroughs[0][1] if boroughs else "")
+        top = max(busiest.items, key=lambda r: r["count"], default=None)
+        area = top["code"] if top else (boroughs[0][1] if boroughs else "")
     area_name = next((n for n, c in boroughs if c == area), area)
-    head, rows, notes = _fallback(db, request, layer, measure, period, chosen, area)
+    if layer in AREA_LAYERS:
+        head, rows, notes = _area_rows(request, layer, measure, str(period), chosen)
+    else:
+        try:
+            head, rows, notes = _place_rows(request, layer, period, chosen, area)
+        except MetforwardError as exc:
+            head, rows, notes = [], [], [str(exc)]
     what = LAYERS[layer]
     if layer in AREA_LAYERS:
         what = f"{what}: {'number of crimes' if measure == 'count' else 'crimes per 1,000 residents a year'}"
     else:
         what = f"{what} in {area_name}"
-    month_value = month_text(period.last)
+    month_value = str(period).split(":")[-1]
     summary = (
         f"Showing {what}, {category or 'all crime types'}, "
         f"{'the 6 months to ' if layer == 'repeats' else ''}{month_value}."
@@ -141,7 +129,7 @@ def map_page(
         "month": month_value,
         "category": category or "",
         "area": area,
-        "months": ",".join(month_text(m) for m in months),
+        "months": ",".join(months),
         "api": API_PREFIX,
         "tiles": context(request).settings.tile_url or "",
     }
@@ -154,7 +142,7 @@ def map_page(
         layer=layer,
         measure=measure,
         month=month_value,
-        months=[month_text(m) for m in months],
+        months=months,
         category=category or "",
         categories=categories,
         area=area,

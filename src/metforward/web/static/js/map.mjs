@@ -13,8 +13,6 @@ const LABELS = {
   hotstreets: "hot streets",
   repeats: "repeat locations (crime in 3 of the last 6 months)",
 };
-// Viridis (colour-blind safe, sequential) for counts and rates.
-const VIRIDIS = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
 // Blue / orange diverging for Gi* z (colour-blind safe), with words in the legend and popups.
 const DIVERGING = [
   [-2.58, "#2166ac", "cold spot, strong (z below -2.58)"],
@@ -24,7 +22,6 @@ const DIVERGING = [
   [2.58, "#b35806", "hot spot, strong (z above 2.58)"],
 ];
 const VERDICT_COLOURS = { up: "#d55e00", down: "#009e73", "can't tell": "#505a5f" };
-const NO_VALUE = "#d9d9d9";
 
 const state = {
   layer: el.dataset.layer,
@@ -74,19 +71,6 @@ function summary() {
     what += ` in ${area ? area.textContent : state.area}`;
   }
   return `Showing ${what}, ${types}, ${state.layer === "repeats" ? "the 6 months to " : ""}${state.month}.`;
-}
-
-function breaks(values) {
-  const all = values.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
-  // quantiles above the lowest value, so many areas at the minimum (e.g. 0) still leave classes
-  const sorted = all.filter((v) => v > all[0]);
-  if (!sorted.length) return [];
-  const out = [];
-  for (let i = 1; i < VIRIDIS.length; i += 1) {
-    const v = sorted[Math.min(sorted.length - 1, Math.floor((i * sorted.length) / VIRIDIS.length))];
-    if (!out.length || v > out[out.length - 1]) out.push(v);
-  }
-  return out;
 }
 
 function fmt(v) {
@@ -156,11 +140,11 @@ function clearData() {
 }
 
 function addAreaLayer(data) {
-  const values = data.features.map((f) => f.properties.value);
-  const cuts = breaks(values);
-  const step = ["step", ["get", "value"], VIRIDIS[0]];
-  cuts.forEach((c, i) => step.push(c, VIRIDIS[i + 1]));
-  const colour = ["case", ["==", ["get", "value"], null], NO_VALUE, step];
+  // the classes are the server's (present/maps.py class_breaks), the same as the reports' maps
+  const classes = data.metforward.classes;
+  const colour = ["match", ["coalesce", ["get", "band"], -1], -1, classes.none];
+  classes.colours.forEach((c, i) => colour.push(i, c));
+  colour.push(classes.none);
   map.addLayer({ id: "data-fill", type: "fill", source: "data", paint: { "fill-color": colour, "fill-opacity": 0.8 } });
   map.addLayer({
     id: "data-line",
@@ -169,15 +153,8 @@ function addAreaLayer(data) {
     paint: { "line-color": "#0b0c0c", "line-width": state.layer === "borough" ? 1.2 : 0.4 },
   });
   const unit = state.measure === "count" ? "crimes" : "crimes per 1,000 residents a year";
-  const rows = [];
-  const edges = [null, ...cuts, null];
-  for (let i = 0; i < cuts.length + 1; i += 1) {
-    const lo = edges[i];
-    const hi = edges[i + 1];
-    const text = lo === null ? `below ${fmt(hi)}` : hi === null ? `${fmt(lo)} or more` : `${fmt(lo)} to below ${fmt(hi)}`;
-    rows.push([VIRIDIS[i], hi === null && lo === null ? "all areas" : text]);
-  }
-  rows.push([NO_VALUE, "no figure (1 or 2 crimes, suppressed; or no population)"]);
+  const rows = classes.colours.map((c, i) => [c, classes.labels[i]]);
+  rows.push([classes.none, "no figure (1 or 2 crimes, suppressed; or no population)"]);
   const m = data.metforward;
   drawLegend(
     `${unit}, ${m.period} (${m.months_present.length} of ${m.months_asked} months with data)`,

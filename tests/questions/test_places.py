@@ -1,4 +1,5 @@
-"""Hot streets and repeat locations against independent group-bys of the raw rows; the map commands' outputs."""
+"""The place questions: hot streets and repeat locations against independent group-bys of the raw rows; the
+hotspots, map and near-repeat commands' outputs."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
-from metforward.analyse.crime_map import hot_streets, repeat_locations
 from metforward.cli import app
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.hotstreets import hot_streets
+from metforward.questions.repeats import repeat_locations
 from metforward.store.database import Database
 from metforward.store.places import resolve_place
 
@@ -117,7 +119,7 @@ def test_hotspots_json_lists_every_cell_with_the_documented_keys(sample_db: str,
          "--geojson", str(tmp_path / "h.geojson")],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
-    cells = json.loads(out.stdout)
+    cells = json.loads(out.stdout)["items"]
     assert {tuple(c) for c in cells} == {("x", "y", "cell_size", "count", "z", "p_value", "q_value", "class")}
     assert sum(c["count"] for c in cells) == 3004  # every Met burglary in Westminster in the sample's 2024
     assert any(c["count"] == 0 for c in cells) and all(c["x"] % 250 == 0 and c["y"] % 250 == 0 for c in cells)
@@ -140,7 +142,7 @@ def test_hotspots_on_lsoas_and_with_permutations_are_reproducible(sample_db: str
     second = runner.invoke(app, [*args, "--units", "lsoa", "--permutations", "99", "--seed", "7"])
     assert first.exit_code == 0, first.output
     assert first.stdout == second.stdout
-    rows = json.loads(first.stdout)
+    rows = json.loads(first.stdout)["items"]
     assert len(rows) == 123 and sum(r["count"] for r in rows) == 3004
     assert all(r["p_value"] >= 1 / 100 for r in rows)
 
@@ -199,11 +201,11 @@ def test_map_layers_carry_rates_harm_and_suppression(sample_db: str, tmp_path: P
     assert streets.exit_code == 0, streets.output
     ranked = json.loads(streets.stdout)
     drawn = layers["streets", "full"]
-    assert drawn["metforward"]["total"] == ranked["total"] == total
-    assert drawn["metforward"]["streets_for_half"] == ranked["streets_for_half"]
+    assert drawn["metforward"]["total"] == ranked["meta"]["crimes"] == total
+    assert drawn["metforward"]["streets_for_half"] == ranked["meta"]["streets_for_half"]
     assert [
         (f["properties"]["rank"], f["properties"]["location"], f["properties"]["count"]) for f in drawn["features"]
-    ] == [(r["rank"], r["location"], r["count"]) for r in ranked["rows"]]
+    ] == [(r["rank"], r["location"], r["count"]) for r in ranked["items"]]
     assert all(f["geometry"]["type"] == "Point" for f in drawn["features"])
     # hot spots: a cell is hot (or cold) exactly when its Gi* q value is below alpha, and the sample has hot cells
     cells = [f["properties"] for f in layers["hotspots", "full"]["features"]]
@@ -227,11 +229,12 @@ def test_near_repeat_on_the_sample_says_it_works_in_months(sample_db: str) -> No
     out = runner.invoke(app, [*args, "--permutations", "99", "--seed", "3", "--json"])
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
-    assert data["time_unit"] == "month" and "months, not days" in data["note"]
-    assert (data["months_with_data"], data["months_asked"]) == (12, 12)
-    assert data["events"] == 3004 and data["pairs"] == 3004 * 3003 // 2
-    assert sum(c["observed"] for c in data["cells"]) == data["pairs"]
-    assert {c["time_band"] for c in data["cells"]} >= {"same month", "1 month"}
+    meta = data["meta"]
+    assert meta["time_unit"] == "month" and "months, not days" in data["notes"][0]
+    assert (meta["months_with_data"], meta["months_asked"]) == (12, 12)
+    assert meta["events"] == 3004 and meta["pairs"] == 3004 * 3003 // 2
+    assert sum(c["observed"] for c in data["items"]) == meta["pairs"]
+    assert {c["time_band"] for c in data["items"]} >= {"same month", "1 month"}
     again = runner.invoke(app, [*args, "--permutations", "99", "--seed", "3", "--json"])
     assert again.stdout == out.stdout
     table = runner.invoke(app, [*args, "--permutations", "99"])
@@ -245,4 +248,4 @@ def test_repeats_end_by_default_at_the_last_month_of_the_areas_force(sample_db: 
         app, ["--db", sample_db, "repeats", "--area", "City of London", "--end", "2024-12", "--json"]
     )
     assert default.exit_code == 0, default.output
-    assert default.stdout == explicit.stdout and json.loads(default.stdout)
+    assert default.stdout == explicit.stdout and json.loads(default.stdout)["items"]

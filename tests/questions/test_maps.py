@@ -1,0 +1,60 @@
+"""The map question: one version of the figures by area, whichever face shows them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from metforward.analyse.crime_map import MapError
+from metforward.cli import app
+from metforward.errors import BadRequest
+from metforward.questions import maps
+from metforward.store.database import Database
+
+runner = CliRunner()
+PERIOD = "2024-01:2024-12"
+FIGURES = ("count", "count_low", "count_high", "months_with_data", "population", "rate_per_1000", "rate_low",
+           "rate_high", "harm")  # fmt: skip
+
+
+@pytest.mark.parametrize("level", ["lsoa", "ward"])
+def test_the_map_command_and_the_web_map_give_the_same_figures(
+    web_store: Path, client: TestClient, tmp_path: Path, level: str
+) -> None:
+    out = tmp_path / "layer.geojson"
+    args = ["--db", str(web_store), "map", "--area", "Westminster", "--period", PERIOD, "--layer", level]
+    done = runner.invoke(app, [*args, "--json", "--out", str(out), "--no-suppress"])
+    assert done.exit_code == 0, done.output
+    items = json.loads(done.stdout)["items"]
+    web = client.get("/api/v1/geo/areas", params={"level": level, "period": PERIOD}).json()
+    london = {f["properties"]["code"]: f["properties"] for f in web["features"]}
+    assert items and {r["code"] for r in items} <= set(london)
+    for row in items:
+        shown = london[row["code"]]
+        if not shown["suppressed"]:
+            assert {k: shown[k] for k in FIGURES} == {k: row[k] for k in FIGURES}, row["code"]
+    drawn = {f["properties"]["code"]: f["properties"] for f in json.loads(out.read_text())["features"]}
+    assert all({k: drawn[r["code"]][k] for k in FIGURES} == {k: r[k] for k in FIGURES} for r in items)
+    assert json.loads(out.read_text())["metforward"]["question"] == "map"
+
+
+def test_london_by_borough_is_the_default_and_the_city_is_its_own_forces(web_store: Path) -> None:
+    with Database(web_store, read_only=True) as db:
+        answer = maps.ask(db, maps.Query(period=PERIOD))
+    assert answer.meta["level"] == "borough" and answer.meta["area_name"] == "London"
+    assert len(answer.items) == 33
+    city = next(r for r in answer.items if r["code"] == "E09000001")
+    assert city["count"] > 0 and city["count_low"] < city["count"] < city["count_high"]
+    assert city["months_with_data"] == 12
+
+
+def test_a_category_not_loaded_and_a_level_not_known_are_refused(web_store: Path) -> None:
+    with Database(web_store, read_only=True) as db, pytest.raises(BadRequest) as refused:
+        maps.ask(db, maps.Query(period=PERIOD, category=["Jaywalking"]))
+    assert refused.value.field == "category"
+    with pytest.raises(MapError):
+        maps.Query(level="county")
