@@ -43,7 +43,6 @@ LEGACY: set[tuple[str, str]] = {
     ("analyse/targets.py", "metforward.store"),
     ("analyse/targets.py", "metforward.store.cubes"),
     ("analyse/targets.py", "metforward.store.database"),
-    ("web/api/common.py", "metforward.store.places"),
     ("web/pages/compare.py", "metforward.store.cubes"),
 }
 

@@ -16,8 +16,6 @@ from metforward.domain.categories import ALL_CRIME_TYPES
 from metforward.domain.forces import FORCES
 from metforward.domain.periods import month_text
 from metforward.questions.answer import jsonable
-from metforward.store.database import Database
-from metforward.store.places import Place, resolve_place
 from metforward.store.pool import Generation, ReadPool
 from metforward.web.app import context, link
 from metforward.web.errors import WebError
@@ -126,9 +124,3 @@ def borrowed(request: Request) -> ReadPool | Generation:
 def months(values: Sequence[dt.date]) -> list[str]:
     """Months as ``YYYY-MM`` text."""
     return [month_text(m) for m in values]
-
-
-def resolve_area(db: Database, text: str) -> Place:
-    """The borough, ward or LSOA ``text`` (a name or GSS code) names: the one resolver's typed errors
-    (404 none, 422 ambiguous or empty, 409 no lookups loaded)."""
-    return resolve_place(db, text)
