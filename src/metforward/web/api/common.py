@@ -1,5 +1,5 @@
 """What every /api/v1 resource shares: the paged list model, paging parameters, the attribution,
-JSON-safe serialisation of the analyse results, and area resolution to clean 4xx errors."""
+and the checks of closed vocabularies."""
 
 from __future__ import annotations
 
