@@ -140,6 +140,7 @@ def register(app: typer.Typer) -> None:
                     cache,
                     _Bars(progress),
                     options=ReadOptions(limits=limits(max_file_mb, max_rows)),
+                    built_in_reference=True,
                 )
         except KeyboardInterrupt as exc:
             raise Interrupted(

@@ -137,10 +137,10 @@ def print_status(db: Database, console: Console) -> None:
     reference = catalog.reference_coverage(db)
     if reference:
         table = Table(title="Reference data")
-        for name in ("table", "what", "rows"):
+        for name in ("table", "what", "rows", "source"):
             table.add_column(name)
         for r in reference:
-            table.add_row(str(r["table"]), str(r["what"]), f"{r['rows']:,}")
+            table.add_row(str(r["table"]), str(r["what"]), f"{r['rows']:,}", str(r["source"]))
         console.print(table)
 
 
