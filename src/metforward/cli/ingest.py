@@ -181,6 +181,10 @@ def register(app: typer.Typer) -> None:
         is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
         Only regular files are read (a named pipe or device is refused). Symbolic links in a
         folder are followed while they stay inside it; others are skipped and listed.
+
+        A run that loaded a file ends by loading London's lookups and boundaries built into
+        metforward wherever the store has none of their kind (source 'built-in' in status);
+        files of the same kind loaded later replace them.
         """
         found = collect(paths)
         inputs, skipped, missing = found
