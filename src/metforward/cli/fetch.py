@@ -177,7 +177,7 @@ def fetch_command(
     try:
         with progress(not as_json) as shown, writer(ctx) as db:
             if force and not names and not all_sources and months is not None:
-                only = fetch(db, police, force, *months, kinds, cache, shown, options=options)
+                only = fetch(db, police, force, *months, kinds, cache, shown, options=options, built_in_reference=True)
                 summary = SupplySummary()
                 summary.add(only)
                 police_only = True

@@ -95,8 +95,8 @@ def run_ingest(
                 interrupts.check()
                 summary.files.append(result)
                 progress.advance(task)
-            progress.update(task, description="placing searches")
-            after_ingest(db, summary)
+            progress.update(task, description="built-in reference data, placing searches")
+            after_ingest(db, summary, built_in_reference=True)
     return summary
 
 
@@ -133,7 +133,19 @@ def print_summary(summary: IngestSummary, console: Console) -> None:
         console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", soft_wrap=True, highlight=False)
     for warning in summary.warnings:
         console.print(f"[yellow]warning[/] {escape(warning)}", soft_wrap=True, highlight=False)
-    failed = sum(1 for f in summary.files if f.error)
+    for f in summary.built_in:
+        if f.error:
+            console.print(f"[red]error[/] {escape(f.path)}: {escape(f.error)}", soft_wrap=True, highlight=False)
+    loaded = [f for f in summary.built_in if f.error is None]
+    if loaded:
+        console.print(
+            f"loaded metforward's built-in London reference data, as the store had none: "
+            f"{', '.join(escape(f.path) for f in loaded)} "
+            f"({sum(f.rows_loaded for f in loaded):,} rows; 'status' lists them; files you load replace them)",
+            soft_wrap=True,
+            highlight=False,
+        )
+    failed = sum(1 for f in [*summary.files, *summary.built_in] if f.error)
     console.print(
         f"{len(summary.files)} files, {summary.rows_read:,} rows read, {summary.rows_loaded:,} loaded, "
         f"{summary.rows_rejected:,} rejected" + (f", [red]{failed} files not loaded[/]" if failed else "")
@@ -165,6 +177,10 @@ def ingest(
     is not loaded and its error names the limit; raise it with --max-file-mb / --max-rows.
     Only regular files are read (a named pipe or device is refused). Symbolic links in a
     folder are followed while they stay inside it; others are skipped and listed.
+
+    A run that loaded a file ends by loading London's lookups and boundaries built into
+    metforward wherever the store has none of their kind (source 'built-in' in status);
+    files of the same kind loaded later replace them.
     """
     found = collect(paths)
     inputs, skipped, missing = found

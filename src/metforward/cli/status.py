@@ -136,10 +136,10 @@ def print_status(status: Status, console: Console) -> None:
     reference = status.reference
     if reference:
         table = Table(title="Reference data")
-        for name in ("table", "what", "rows"):
+        for name in ("table", "what", "rows", "source"):
             table.add_column(name)
         for r in reference:
-            table.add_row(str(r["table"]), str(r["what"]), f"{r['rows']:,}")
+            table.add_row(str(r["table"]), str(r["what"]), f"{r['rows']:,}", str(r["source"]))
         console.print(table)
 
 

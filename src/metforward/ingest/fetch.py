@@ -271,6 +271,7 @@ def fetch(
     *,
     retries: int = 3,
     options: ReadOptions | None = None,
+    built_in_reference: bool = False,
 ) -> FetchSummary:
     """Plan, download and ingest a force's police.uk files for the months ``first`` to ``last``.
 
@@ -278,7 +279,8 @@ def fetch(
     transaction, as ``metforward ingest`` does). Every archive is downloaded and its wanted
     members are checked before anything is loaded, so a failed or corrupt download raises
     :class:`FetchError` and leaves the store unchanged. Asked (kind, month) pairs the archive has
-    no file for are reported in ``warnings``.
+    no file for are reported in ``warnings``. ``built_in_reference``: as for
+    :func:`~metforward.ingest.pipeline.ingest_paths` (the command sets it).
     """
     plan = plan_fetch(base_url, force, first, last, kinds, cache_dir)
     force = plan.force
@@ -321,8 +323,15 @@ def fetch(
         options or ReadOptions(),
         accept=accept_input,
         progress=progress.ingested if progress is not None else None,
+        built_in_reference=built_in_reference,
     )
-    return FetchSummary(files=summary.files, warnings=[*warnings, *summary.warnings], plan=plan, downloads=downloads)
+    return FetchSummary(
+        files=summary.files,
+        warnings=[*warnings, *summary.warnings],
+        built_in=summary.built_in,
+        plan=plan,
+        downloads=downloads,
+    )
 
 
 def _named(progress: FetchProgress, name: str) -> ByteProgress:

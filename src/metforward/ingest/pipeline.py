@@ -5,10 +5,15 @@ stop-and-search file's searches are placed in boroughs, wards and LSOAs in the t
 loads them, and a boundaries file places every search again in its own: a killed run leaves no
 search loaded but unplaced. Searches left unplaced by an older metforward are placed at the end
 of the next run (:func:`after_ingest`).
+
+A run asked to (``built_in_reference``: ``metforward ingest`` and ``fetch``) ends by loading the
+reference data built into metforward that the store has none of (:mod:`metforward.ingest.builtin`),
+so a fresh store with one police.uk file can be asked every question about London.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import signal
@@ -23,11 +28,12 @@ from typing import Any
 import pyarrow as pa
 
 from metforward.errors import InputFileError, MetforwardError, UnknownFormatError
+from metforward.ingest import builtin
 from metforward.ingest.csvtable import decode_header
 from metforward.ingest.placement import Boundaries, place_searches
 from metforward.ingest.readers import CSV_READERS, SNIFF_READERS, Reader, ReadOptions
-from metforward.ingest.sources import InputData, InputFile, expand, read_input
-from metforward.store import placements
+from metforward.ingest.sources import InputData, InputFile, Limits, expand, read_input
+from metforward.store import catalog, placements
 from metforward.store.database import Database
 from metforward.store.loading import Load, store_load
 from metforward.store.queries import placement as placement_queries
@@ -61,11 +67,13 @@ class FileResult:
 
 @dataclass
 class IngestSummary:
-    """Every file of an ingest run, and the files passed over."""
+    """Every file of an ingest run, the files passed over, and the built-in reference data it loaded."""
 
     files: list[FileResult] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Built-in reference files loaded at the end of the run because the store had none of their kind.
+    built_in: list[FileResult] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -84,27 +92,30 @@ class IngestSummary:
 
     @property
     def ok(self) -> bool:
-        """True when every file loaded (some of its rows may have been rejected)."""
-        return all(f.error is None for f in self.files)
+        """True when every file loaded (some of its rows may have been rejected), built-in ones included."""
+        return all(f.error is None for f in [*self.files, *self.built_in])
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form printed by ``ingest --json``; with ``error`` (code and message, as every command's
-        JSON error object) when a file was not loaded."""
+        JSON error object) when a file was not loaded. ``built_in`` lists the built-in reference files
+        loaded at the end of the run (their rows are not in the totals, which count the files given)."""
         out: dict[str, object] = {
             "files": [f.as_dict() for f in self.files],
+            "built_in": [f.as_dict() for f in self.built_in],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "warnings": self.warnings,
             "rows_read": self.rows_read,
             "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
         }
-        failed = [f for f in self.files if f.error is not None]
+        failed = [f for f in [*self.files, *self.built_in] if f.error is not None]
         if failed:
             first = failed[0]
             more = f" (and {len(failed) - 1} more: see files[].error)" if len(failed) > 1 else ""
             out["error"] = {
                 "code": "files_not_loaded",
-                "message": f"{len(failed)} of {len(self.files)} files not loaded: {first.path}: {first.error}{more}",
+                "message": f"{len(failed)} of {len(self.files) + len(self.built_in)} files not loaded: "
+                f"{first.path}: {first.error}{more}",
             }
         return out
 
@@ -220,37 +231,41 @@ class Interrupts:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def ingest_file(db: Database, source: InputFile, options: ReadOptions) -> FileResult:
-    """Load one input in one transaction; a file that cannot be loaded leaves the store as it was."""
+def ingest_file(db: Database, source: InputFile, options: ReadOptions, *, name: str | None = None) -> FileResult:
+    """Load one input in one transaction; a file that cannot be loaded leaves the store as it was.
+
+    ``name``: how ``loads`` and the result name the input instead of its path (``built-in:<file>``).
+    """
     kind: str | None = None
+    display = name or source.display
     try:
         inp = read_input(source, options.limits)
         reader, header = detect(inp)
         kind = reader.kind
         load = reader.read(inp, header, options)
         kind = load.kind
-        options.limits.check_rows(source.display, load.rows_read)
+        if name is not None:
+            load = dataclasses.replace(load, source_path=name, member=None)
+        options.limits.check_rows(display, load.rows_read)
         load_id = store_and_place(db, load)
     except InputFileError as exc:
         logger.warning("%s", exc)
-        return FileResult(source.display, kind, 0, 0, 0, error=exc.message)
+        return FileResult(display, kind, 0, 0, 0, error=exc.message)
     except (pa.ArrowException, ValueError, UnicodeDecodeError) as exc:
-        logger.warning("%s: %s", source.display, exc)
-        return FileResult(source.display, kind, 0, 0, 0, error=f"cannot read the file: {exc}")
+        logger.warning("%s: %s", display, exc)
+        return FileResult(display, kind, 0, 0, 0, error=f"cannot read the file: {exc}")
     finally:
         pa.default_memory_pool().release_unused()  # hand the file's buffers back before the next one
     logger.info(
         "loaded %s as load %d (%s): %d rows read, %d loaded, %d rejected",
-        source.display,
+        display,
         load_id,
         load.kind,
         load.rows_read,
         load.rows_loaded,
         load.rejects.num_rows,
     )
-    return FileResult(
-        source.display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id
-    )
+    return FileResult(display, load.kind, load.rows_read, load.rows_loaded, load.rejects.num_rows, load_id=load_id)
 
 
 class NothingToLoadError(MetforwardError):
@@ -291,8 +306,23 @@ def collect(paths: Iterable[Path]) -> tuple[list[InputFile], list[tuple[str, str
     return inputs, skipped, missing
 
 
-def after_ingest(db: Database, summary: IngestSummary) -> None:
-    """Work after a run: warn of units loaded twice; place searches an earlier run left unplaced."""
+def load_built_in(db: Database) -> list[FileResult]:
+    """Load each built-in reference file whose table or boundary level the store holds no rows of.
+
+    Each goes through the normal path (:func:`ingest_file`, one transaction, recorded in ``loads`` as
+    ``built-in:<file>``), with the default limits (the files are small). Nothing the store holds is
+    replaced. Returns one result per file loaded (none when the store lacks nothing).
+    """
+    results = []
+    for item in builtin.missing(catalog.reference_held(db)):
+        with builtin.path(item) as path:
+            results.append(ingest_file(db, InputFile(path), ReadOptions(limits=Limits()), name=item.source_path))
+    return results
+
+
+def after_ingest(db: Database, summary: IngestSummary, *, built_in_reference: bool = False) -> None:
+    """Work after a run: warn of units loaded twice; with ``built_in_reference``, when the run loaded a file,
+    load the built-in reference data the store lacks; place searches an earlier run left unplaced."""
     ids = [f.load_id for f in summary.files if f.load_id is not None]
     if ids:
         twice = placement_queries.replaced_in_run(db, ids)
@@ -303,6 +333,8 @@ def after_ingest(db: Database, summary: IngestSummary) -> None:
                 f"{kind} data of {force} for the same month came twice in this run: {new} replaced {old} "
                 "(the file loaded last wins; load the newer download last)"
             )
+    if built_in_reference and ids:
+        summary.built_in = load_built_in(db)
     finished = finish_placement(db)
     if finished:
         summary.warnings.append(
@@ -334,11 +366,14 @@ def ingest_paths(
     *,
     accept: Callable[[InputFile], bool] | None = None,
     progress: Callable[[InputFile, FileResult], None] | None = None,
+    built_in_reference: bool = False,
 ) -> IngestSummary:
     """Ingest every input under ``paths`` (files, folders, zips), each in its own transaction.
 
     ``accept`` filters inputs (e.g. the months a fetch asked for); ``progress`` is called after
-    each file.
+    each file. With ``built_in_reference`` (what the commands do), a run that loaded a file ends by
+    loading the built-in reference data the store lacks (:func:`load_built_in`); without it (library
+    and test use) the store holds exactly the files given.
     """
     options = options or ReadOptions()
     inputs, skipped, missing = collect(paths)
@@ -352,5 +387,5 @@ def ingest_paths(
             summary.files.append(result)
             if progress is not None:
                 progress(source, result)
-        after_ingest(db, summary)
+        after_ingest(db, summary, built_in_reference=built_in_reference)
     return summary

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from metforward.domain.periods import missing_months, month_text
 from metforward.store import placements
 from metforward.store.database import Database
+from metforward.store.loading import BUILT_IN
 
 _POLICE_ROWS = """
 WITH data AS (
@@ -137,19 +138,40 @@ def datastore_coverage(db: Database) -> list[dict[str, object]]:
 
 
 def reference_coverage(db: Database) -> list[dict[str, object]]:
-    """Boundaries, lookups and population tables: what is loaded."""
+    """Boundaries, lookups and population tables: what is loaded, and whether it is metforward's built-in copy.
+
+    ``source`` is ``built-in`` for reference data that came with metforward (loaded because the store
+    had none), ``file`` for files the user loaded.
+    """
     rows: list[dict[str, object]] = []
-    for level, vintage, n in db.execute("SELECT level, vintage, count(*) FROM areas GROUP BY ALL ORDER BY ALL"):
-        rows.append({"table": "areas", "what": f"{level} boundaries ({vintage})", "rows": n})
-    n = db.scalar("SELECT count(*) FROM lsoa_lookup")
-    if n:
-        rows.append({"table": "lsoa_lookup", "what": "LSOA 2011 -> LSOA 2021", "rows": n})
-    for vintage, n in db.execute("SELECT vintage, count(*) FROM lsoa_wards GROUP BY ALL ORDER BY ALL"):
-        rows.append({"table": "lsoa_wards", "what": f"LSOA 2021 -> ward ({vintage}) -> borough", "rows": n})
+    origin = "CASE WHEN starts_with(l.source_path, ?) THEN 'built-in' ELSE 'file' END"
+    sql = f"SELECT t.level, t.vintage, {origin}, count(*) FROM areas t JOIN loads l USING (load_id) GROUP BY ALL ORDER BY ALL"
+    for level, vintage, source, n in db.execute(sql, [BUILT_IN]):
+        rows.append({"table": "areas", "what": f"{level} boundaries ({vintage})", "rows": n, "source": source})
+    sql = f"SELECT {origin}, count(*) FROM lsoa_lookup t JOIN loads l USING (load_id) GROUP BY ALL ORDER BY ALL"
+    for source, n in db.execute(sql, [BUILT_IN]):
+        rows.append({"table": "lsoa_lookup", "what": "LSOA 2011 -> LSOA 2021", "rows": n, "source": source})
+    sql = (
+        f"SELECT t.vintage, {origin}, count(*) FROM lsoa_wards t JOIN loads l USING (load_id) GROUP BY ALL ORDER BY ALL"
+    )
+    for vintage, source, n in db.execute(sql, [BUILT_IN]):
+        what = f"LSOA 2021 -> ward ({vintage}) -> borough"
+        rows.append({"table": "lsoa_wards", "what": what, "rows": n, "source": source})
     sql = "SELECT source, level, min(year), max(year), count(*) FROM population GROUP BY ALL ORDER BY ALL"
     for source, level, first, last, n in db.execute(sql):
-        rows.append({"table": "population", "what": f"{source}: {level}, {first}-{last}", "rows": n})
+        rows.append({"table": "population", "what": f"{source}: {level}, {first}-{last}", "rows": n, "source": "file"})
     return rows
+
+
+def reference_held(db: Database) -> set[tuple[str, str | None]]:
+    """The reference tables holding any rows, boundaries by level: ``("lsoa_lookup", None)``,
+    ``("lsoa_wards", None)``, ``("areas", "borough")``, ...; whoever loaded them."""
+    rows = db.execute(
+        "SELECT 'areas', level FROM areas GROUP BY level "
+        "UNION ALL SELECT 'lsoa_lookup', NULL FROM (SELECT 1 FROM lsoa_lookup LIMIT 1) "
+        "UNION ALL SELECT 'lsoa_wards', NULL FROM (SELECT 1 FROM lsoa_wards LIMIT 1)"
+    )
+    return {(str(table), None if level is None else str(level)) for table, level in rows}
 
 
 def police_counts_by_borough(db: Database) -> list[tuple[str, str, str, int]]:

@@ -4,6 +4,12 @@ A *load* is what came from one input file. Its rows go to one or more canonical 
 (:class:`Batch`); each batch names the unit it replaces (for police.uk data, the file's own force
 and month, whole), so loading a newer snapshot of the same file replaces the earlier rows instead
 of doubling them, and never touches another month. Everything happens in one transaction: if anything fails, nothing is kept.
+
+Reference data built into metforward (:mod:`metforward.ingest.builtin`) is loaded like any file, with
+a ``source_path`` starting :data:`BUILT_IN`. A later load of a real file retires the built-in rows it
+stands in for, whatever their vintage: boundaries of the same level, ward lookups of the same LSOAs
+(the LSOA 2011 lookup is keyed by its LSOA 2011 code already). So a user's files always win, and a
+built-in set never shadows a user's set of another vintage.
 """
 
 from __future__ import annotations
@@ -140,6 +146,13 @@ TABLES: dict[str, tuple[str, ...]] = {
 
 REJECT_COLUMNS = ("line", "field", "value", "reason")
 
+#: How the ``source_path`` of a load of built-in reference data starts (``built-in:<file name>``).
+BUILT_IN = "built-in:"
+
+#: Tables whose built-in rows a real load retires, and the columns that say which: a real boundary
+#: set retires the built-in set of its level; a real ward lookup the built-in rows of its LSOAs.
+_BUILT_IN_RETIRED_BY: dict[str, tuple[str, ...]] = {"areas": ("level",), "lsoa_wards": ("lsoa21_code",)}
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -181,6 +194,11 @@ class Load:
         """Rows that went into the store: every input row not rejected."""
         return self.rows_read - int(self.rejects.num_rows)
 
+    @property
+    def built_in(self) -> bool:
+        """True for reference data built into metforward (its ``source_path`` starts :data:`BUILT_IN`)."""
+        return self.source_path.startswith(BUILT_IN)
+
 
 def store_load(db: Database, load: Load, *, in_transaction: bool = True) -> int:
     """Write ``load`` into the store and return its ``load_id``.
@@ -217,6 +235,8 @@ def _write(db: Database, load: Load) -> int:
                 replaced.update(_replace_unit(db, load, batch))
             elif batch.replace_matching:
                 replaced.update(_replace(db, batch, name))
+            if not load.built_in and batch.table in _BUILT_IN_RETIRED_BY and batch.rows.num_rows:
+                replaced.update(_retire_built_in(db, batch, name))
             db.run(
                 f"INSERT INTO {batch.table} (load_id, {', '.join(columns)}) "
                 f"SELECT {load_id}, {', '.join(columns)} FROM {name}"
@@ -295,6 +315,20 @@ def _replace(db: Database, batch: Batch, name: str) -> set[int]:
     found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}")}
     if found:
         db.run(f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})")
+    return found
+
+
+def _retire_built_in(db: Database, batch: Batch, name: str) -> set[int]:
+    """Delete the built-in rows of ``batch.table`` that the real rows of ``batch`` stand in for; return their loads."""
+    columns = _BUILT_IN_RETIRED_BY[batch.table]
+    match = " AND ".join(f"t.{k} = b.{k}" for k in columns)
+    matched = (
+        f"FROM {batch.table} t JOIN (SELECT DISTINCT {', '.join(columns)} FROM {name}) b ON {match} "
+        "WHERE t.load_id IN (SELECT load_id FROM loads WHERE starts_with(source_path, ?))"
+    )
+    found = {int(r[0]) for r in db.execute(f"SELECT DISTINCT t.load_id {matched}", [BUILT_IN])}
+    if found:
+        db.run(f"DELETE FROM {batch.table} WHERE rowid IN (SELECT t.rowid {matched})", [BUILT_IN])
     return found
 
 
