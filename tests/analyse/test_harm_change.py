@@ -8,7 +8,6 @@ import pytest
 from metforward.analyse.harm_change import harm_ratio
 from metforward.analyse.poisson import compare_poisson
 
-
 # --- the statistics -------------------------------------------------------------------------------
 
 

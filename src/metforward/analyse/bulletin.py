@@ -24,9 +24,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from metforward.analyse.compare import CompareError, CompareRow, CompareSpec, CompareTable, Period
-from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
+from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag
 from metforward.domain.periods import add_months, month_text
 from metforward.questions.compare import compare
+from metforward.questions.exceptions import exceptions
 from metforward.store import cubes
 from metforward.store.database import Database
 
