@@ -55,6 +55,7 @@ LEGACY: set[tuple[str, str]] = {
     ("analyse/outcomes.py", "metforward.store.places"),
     ("analyse/outcomes.py", "metforward.store.queries"),
     ("analyse/reports.py", "metforward.questions.compare"),
+    ("analyse/reports.py", "metforward.questions.targets"),  # targets moved to questions before the reports
     ("analyse/reports.py", "metforward.store"),
     ("analyse/reports.py", "metforward.store.cubes"),
     ("analyse/reports.py", "metforward.store.database"),
@@ -67,10 +68,6 @@ LEGACY: set[tuple[str, str]] = {
     ("analyse/similar.py", "metforward.store.cubes"),
     ("analyse/similar.py", "metforward.store.database"),
     ("analyse/similar.py", "metforward.store.queries"),
-    ("analyse/target_sources.py", "metforward.store.database"),
-    ("analyse/targets.py", "metforward.store"),
-    ("analyse/targets.py", "metforward.store.cubes"),
-    ("analyse/targets.py", "metforward.store.database"),
     ("cli/counts.py", "metforward.store.catalog"),
     ("cli/maps.py", "metforward.store.places"),
     ("cli/serve.py", "metforward.store.catalog"),

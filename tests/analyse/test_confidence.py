@@ -22,8 +22,9 @@ from metforward.analyse.confidence import (
     gaps,
     year_on_year,
 )
-from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import parse_targets
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -16,11 +16,12 @@ from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
 from metforward.analyse.outcomes import area_of, dashboard_rates, sanction_rates
-from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.outcomes import OUTCOME_CLASS, SANCTION_CLASSES, is_sanction, outcome_class
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import parse_targets
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -159,9 +159,9 @@ def test_compare_errors(client: TestClient) -> None:
 
 
 def test_targets_equal_the_cli(client: TestClient, cli_store: Path) -> None:
-    cli = cli_json(cli_store, "targets", "check", str(TARGETS))
+    cli = cli_json(cli_store, "targets", "check", str(TARGETS))["items"]
     body = get(client, "/targets")
-    assert body["items"] == cli and body["file"] == TARGETS.name and body["title"]
+    assert body["items"] == cli and body["query"]["file"] == TARGETS.name and body["meta"]["title"]
     assert {r["verdict"] for r in cli} <= {"achieved", "missed", "can't tell"}
     assert get(client, "/targets", limit=1, offset=1)["items"] == cli[1:2]
 
@@ -195,8 +195,8 @@ def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: 
     assert cli["method"] == "poisson" and {r["method"] for r in cli["rows"]} == {"poisson"}
     body = get(client, "/hotstreets", area="Westminster", period=PERIOD, method="poisson", limit=5)
     assert body["items"] == cli["rows"][:5]
-    quasi = cli_json(cli_store, "targets", "check", str(TARGETS))
-    exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")
+    quasi = cli_json(cli_store, "targets", "check", str(TARGETS))["items"]
+    exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")["items"]
     assert get(client, "/targets", method="poisson")["items"] == exact
     assert exact != quasi  # a reduction target's interval depends on the method
 

@@ -160,7 +160,7 @@ def test_borough_page_equals_the_cli(client: TestClient, cli_store: Path) -> Non
     for row, e in zip(_csv(client, "/boroughs/westminster/summary.csv?year=2024&table=compare"), expected, strict=True):
         assert all(_same(e[k], row[k]) for k in e), (row, e)
     # targets: metforward targets check --json, for the targets of London and Westminster up to 2024
-    checked = {t["id"]: t for t in _cli(cli_store, "targets", "check", str(TARGETS), "--json")}
+    checked = {t["id"]: t for t in _cli(cli_store, "targets", "check", str(TARGETS), "--json")["items"]}
     shown = _csv(client, "/boroughs/westminster/summary.csv?year=2024&table=targets")
     assert shown and {r["area"] for r in shown} <= {"London", "Westminster"}
     for row in shown:

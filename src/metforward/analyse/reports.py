@@ -30,11 +30,12 @@ from metforward.analyse.jem import JemData
 from metforward.analyse.outcomes import OutcomesResult, sanction_rates
 from metforward.analyse.searches import Coverage, Disproportionality, coverage, disproportionality, search_rates
 from metforward.analyse.searches import Selection as SearchSelection
-from metforward.analyse.targets import Target, TargetResult, TargetsFile, check_targets
+from metforward.analyse.targets import Target, TargetResult, TargetsFile
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import MetforwardError
 from metforward.questions.compare import compare
+from metforward.questions.targets import check_targets
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place

@@ -17,12 +17,13 @@ from metforward.analyse.reports import (
     resolve_borough,
     summary_data,
 )
-from metforward.analyse.targets import TargetResult, TargetsFile, load_targets
+from metforward.analyse.targets import TargetResult, TargetsFile
 from metforward.cli.safety import reader
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import parse_month
 from metforward.errors import OptionError
 from metforward.present.report import load_content, render_bulletin, render_jem, render_summary, write_pdf
+from metforward.questions.targets_file import load_targets
 from metforward.store.database import Database
 
 DEFAULT_CONTENT = Path("content/boroughs")

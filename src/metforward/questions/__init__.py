@@ -7,12 +7,14 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 
 from __future__ import annotations
 
-from metforward.questions import compare, exceptions, harm
+from metforward.questions import compare, exceptions, harm, targets
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 
 #: Every question, by name (a new question module adds its ``QUESTION`` here).
-QUESTIONS: dict[str, Question] = {q.name: q for q in (compare.QUESTION, exceptions.QUESTION, harm.QUESTION)}
+QUESTIONS: dict[str, Question] = {
+    q.name: q for q in (compare.QUESTION, exceptions.QUESTION, harm.QUESTION, targets.QUESTION)
+}
 
 
 def question(name: str) -> Question:

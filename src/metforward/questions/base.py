@@ -5,7 +5,7 @@ parity test and the Python API's documentation use)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,9 @@ class Question:
     """One question: ``query`` is its frozen Query dataclass (text options, defaults), ``ask(db, query)``
     answers it. ``command`` is the CLI words (``("compare",)``), ``route`` the path under ``/api/v1``
     (None: no API route), ``example`` options that answer on the bundled sample, and ``options`` maps a
-    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``)."""
+    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``; ``""``: a
+    positional argument). ``version(query)``, where given, is the version of what an answer rests on besides
+    the store (a targets file's modification time): caches of answers key on it too."""
 
     name: str
     query: type[Any]
@@ -30,6 +32,7 @@ class Question:
     summary: str
     example: Mapping[str, Any] = field(default_factory=dict)
     options: Mapping[str, str] = field(default_factory=dict)
+    version: Callable[[Any], Hashable] | None = None
 
     def build(self, **options: Any) -> Any:
         """The Query from keyword options (None values dropped, so the Query's defaults apply);

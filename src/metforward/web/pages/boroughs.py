@@ -21,9 +21,10 @@ from markupsafe import Markup
 
 from metforward.analyse.reports import ReportError, SummaryData, parse_year, resolve_borough, summary_data
 from metforward.analyse.reports import summary_inputs as report_inputs
-from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, load_targets
+from metforward.analyse.targets import TargetResult, TargetsFile
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.present.report import map_svg, trend_chart
+from metforward.questions.targets_file import TargetsFileError, load_targets
 from metforward.store.database import Database
 from metforward.store.queries import status as status_queries
 from metforward.web.app import context, get_db
