@@ -81,7 +81,6 @@ LEGACY: set[tuple[str, str]] = {
     ("web/api/status.py", "metforward.store.catalog"),
     ("web/app.py", "metforward.store.queries"),
     ("web/pages/boroughs.py", "metforward.store.queries"),
-    ("web/pages/compare.py", "metforward.store.cubes"),
     ("web/pages/data.py", "metforward.store.catalog"),
     ("web/pages/data.py", "metforward.store.queries"),
     ("web/pages/downloads.py", "metforward.store.places"),

@@ -172,6 +172,22 @@ def test_targets_without_a_targets_file_is_a_clear_404(web_store: Path) -> None:
     assert error["code"] == "no_targets" and "targets file" in error["message"]
 
 
+def test_targets_are_checked_again_when_the_file_changes(web_store: Path, tmp_path: Path) -> None:
+    """The one answer cache keys the targets on the file's version too: an edited file is read at once."""
+    import os
+
+    file = tmp_path / "targets.yaml"
+    file.write_text(TARGETS.read_text(encoding="utf-8"), encoding="utf-8")
+    with TestClient(create_app(Settings(db_path=web_store, targets_file=file))) as local:
+        first = get(local, "/targets", limit=500)
+        text = file.read_text(encoding="utf-8").replace('title: "', 'title: "Edited ', 1)
+        file.write_text(text, encoding="utf-8")
+        os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 10**9))
+        second = get(local, "/targets", limit=500)
+    assert second["meta"]["title"] == "Edited " + first["meta"]["title"]
+    assert second["items"] == first["items"] and second["query"]["file"] == "targets.yaml"
+
+
 def test_exceptions_equal_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "exceptions", "--months", "6")
     body = get(client, "/exceptions", months=6)
