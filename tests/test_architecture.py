@@ -30,21 +30,7 @@ STORE_HANDLES = {"metforward.store.database", "metforward.store.access", "metfor
 
 #: Imports that break the arrows today, each to be removed as its question moves into questions/
 #: (this list only shrinks; an import found here that is gone fails the test, so it cannot go stale).
-LEGACY: set[tuple[str, str]] = {
-    ("analyse/exceptions.py", "metforward.questions.compare"),
-    ("analyse/exceptions.py", "metforward.store"),
-    ("analyse/exceptions.py", "metforward.store.cubes"),
-    ("analyse/exceptions.py", "metforward.store.database"),
-    ("analyse/harm_change.py", "metforward.questions.compare"),
-    ("analyse/harm_change.py", "metforward.store"),
-    ("analyse/harm_change.py", "metforward.store.cubes"),
-    ("analyse/harm_change.py", "metforward.store.database"),
-    ("analyse/target_sources.py", "metforward.store.database"),
-    ("analyse/targets.py", "metforward.store"),
-    ("analyse/targets.py", "metforward.store.cubes"),
-    ("analyse/targets.py", "metforward.store.database"),
-    ("web/pages/compare.py", "metforward.store.cubes"),
-}
+LEGACY: set[tuple[str, str]] = set()
 
 
 def imports(path: Path) -> set[str]:

@@ -41,9 +41,8 @@ import pytest
 
 from metforward.analyse.dispersion import OWN, compare_quasi, estimate_dispersion, judge
 from metforward.analyse.poisson import bh_qvalues
-from metforward.cli.compare import build_spec
 from metforward.ingest.pipeline import ingest_paths
-from metforward.questions.compare import compare
+from metforward.questions.compare import Query, compare
 from metforward.store.database import Database
 
 WARD_RECENT = "MPS_Ward_Level_Crime_most_recent_24_months_202403-202603.csv.gz"
@@ -296,19 +295,13 @@ def test_store_compare_on_shuffled_ward_months_equals_the_kernel(
         keys = pd.read_csv(real, usecols=["WardCode", "MajorText"]).groupby(["WardCode", "MajorText"]).size().index
         significant = tested = 0
         for k, order in enumerate(orders):
-            spec = build_spec(
+            spec = Query(
                 before=f"{2000 + 2 * k}-01:{2000 + 2 * k}-12",
                 after=f"{2001 + 2 * k}-01:{2001 + 2 * k}-12",
-                around=None,
-                window=21,
                 level="ward",
-                area=None,
                 source="datastore",
                 by="major",
-                force=None,
-                datastore_kind=None,
-                alpha=0.05,
-            )
+            ).spec()
             table = compare(db, spec)
             shuffled = y[:, order]
             b, a = shuffled[:, :12], shuffled[:, 12:]

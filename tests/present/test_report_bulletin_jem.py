@@ -119,9 +119,9 @@ def test_bulletin_numbers_equal_the_cli(store: Path, bulletin: str) -> None:
     assert "No borough and category change had q &lt; 0.05." in bulletin
     assert "method: quasi-Poisson (dispersion from the monthly counts" in bulletin
     flags = cli_json(store, "exceptions", "--source", "datastore", "--latest", MONTH, "--months", "12")
-    assert isinstance(flags, dict) and flags["flags"]
-    assert f"{len(flags['flags'])} flags, furthest outside expectation first" in bulletin
-    for f in flags["flags"][:40]:
+    assert isinstance(flags, dict) and flags["items"]
+    assert f"{len(flags['items'])} flags, furthest outside expectation first" in bulletin
+    for f in flags["items"][:40]:
         assert f"<td>{escape(f['reason'])}</td>" in bulletin
 
 

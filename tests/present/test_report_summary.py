@@ -13,10 +13,10 @@ import yaml
 from typer.testing import CliRunner
 
 from metforward.analyse.reports import SummaryData, parse_year
-from metforward.analyse.targets import parse_targets
 from metforward.cli import app
 from metforward.present.report import load_content, render_summary
 from metforward.questions.reports import summary_data
+from metforward.questions.targets_file import parse_targets
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def test_html_is_self_contained_and_accessible(rendered: tuple[SummaryData, str]
 def test_numbers_equal_the_cli(store: Path, rendered: tuple[SummaryData, str]) -> None:
     data, html = rendered
     # targets check: every London or Westminster target, same verdicts and values
-    checked = {r["id"]: r for r in cli_json(store, "targets", "check", str(TARGETS))}  # type: ignore[union-attr]
+    checked = {r["id"]: r for r in cli_json(store, "targets", "check", str(TARGETS))["items"]}  # type: ignore[index]
     assert data.targets and len(data.targets) + len(data.priorities) >= 10
     for r in data.targets:
         assert r.as_dict() == checked[r.id]

@@ -58,8 +58,8 @@ def test_bulletin_equals_the_cli(store: str) -> None:
     assert changes == sorted(changes, reverse=True) and data.borough_rows_tested > 0
     flags = cli_json(store, "exceptions", "--source", "datastore", "--latest", "2025-06", "--json")
     assert isinstance(flags, dict)
-    assert [f.as_dict() for f in data.exceptions] == flags["flags"]
-    assert data.exceptions_tested == flags["tests"]
+    assert [f.as_dict() for f in data.exceptions] == flags["items"]
+    assert data.exceptions_tested == flags["meta"]["tests"]
     ds = next(c for c in data.completeness if c.source == "datastore datastore-borough")
     assert ds.months_before == ["2024-04", "2024-05", "2024-06"] and ds.months_after == [
         "2025-04",

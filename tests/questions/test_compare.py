@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from metforward.analyse.compare import CompareSpec, Period
 from metforward.cli import app
+from metforward.domain.periods import add_months
 from metforward.ingest.pipeline import ingest_paths
-from metforward.questions.compare import compare
+from metforward.questions.compare import Query, compare, with_default_periods
+from metforward.store import cubes
 from metforward.store.database import Database
 
 runner = CliRunner()
@@ -169,3 +171,20 @@ def test_cli_json_and_csv_carry_the_documented_keys(sample: Path, tmp_path: Path
         ],
     )
     assert unknown.exit_code == 1 and "no borough called 'Gotham'" in unknown.output
+
+
+def test_default_periods_are_the_latest_year_against_the_one_before(store: Database) -> None:
+    """The web page's comparison without periods: the latest 12 months of the source against the 12 before."""
+    latest = cubes.latest_month(store, source="datastore")
+    assert latest is not None
+    filled = with_default_periods(store, Query(source="datastore", area="Westminster"))
+    spec = filled.spec()
+    assert spec.after == Period(add_months(latest, -11), latest)
+    assert spec.before == Period(add_months(latest, -23), add_months(latest, -12))
+    # given periods, or a month to compare around, are kept; only a missing one is filled in
+    given = Query(before="2010-01:2010-03", after="2011-01:2011-03", source="datastore")
+    assert with_default_periods(store, given) == given
+    around = Query(around="2010-03", source="datastore")
+    assert with_default_periods(store, around) == around
+    half = with_default_periods(store, Query(before="2009-01:2009-12", source="datastore"))
+    assert (half.before, half.after) == ("2009-01:2009-12", str(spec.after))

@@ -14,9 +14,10 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from typer.testing import CliRunner
 
 from metforward.analyse.confidence import ASSUMED_BOROUGH_N, ASSUMED_CELL_N, ASSUMED_LONDON_N, ConfidenceError
-from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.questions.confidence import figures, find_measure, gaps, year_on_year
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import parse_targets
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -14,13 +14,14 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from metforward import ATTRIBUTION
-from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.errors import InputFileError
 from metforward.ingest.pipeline import ingest_paths
 from metforward.ingest.readers.indicator_values import parse_date, parse_number
 from metforward.ingest.readers.indicators import IndicatorOptions, load_indicator_file
 from metforward.questions.indicators import find_indicator, list_indicators, series
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import parse_targets
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -16,12 +16,13 @@ from statsmodels.stats.proportion import proportion_confint
 from typer.testing import CliRunner
 
 from metforward.analyse.compare import Period
-from metforward.analyse.targets import check_targets, parse_targets
 from metforward.cli import app
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.outcomes import OUTCOME_CLASS, SANCTION_CLASSES, is_sanction, outcome_class
 from metforward.ingest.pipeline import ingest_paths
 from metforward.questions.outcomes import dashboard_rates, sanction_rates
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import parse_targets
 from metforward.store.database import Database
 from metforward.store.places import resolve_area
 

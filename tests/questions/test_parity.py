@@ -22,11 +22,14 @@ PAGING = ("limit", "offset", "next")
 
 
 def cli_args(question: Question, options: dict[str, Any]) -> list[str]:
-    """The command line for ``options``: ``--name value`` (a flag for True, repeated for a list)."""
+    """The command line for ``options``: ``--name value`` (a flag for True, repeated for a list; the value
+    alone for a positional argument, declared as ``""`` in ``Question.options``)."""
     args = list(question.command)
     for name, value in options.items():
         flag = question.options.get(name, "--" + name.replace("_", "-"))
-        if value is True:
+        if not flag:  # a positional argument
+            args.append(str(value))
+        elif value is True:
             args.append(flag)
         elif isinstance(value, list):
             for item in value:

@@ -18,10 +18,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from metforward.analyse.searches import CENSUS_GROUPS, NOT_STATED
-from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED, TargetsFileError, check_targets, parse_targets
+from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED
 from metforward.cli import app
 from metforward.ingest.pipeline import ingest_paths
 from metforward.questions import searches as S
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import TargetsFileError, parse_targets
 from metforward.store.database import Database
 
 runner = CliRunner()

@@ -103,12 +103,12 @@ def test_one_area_and_its_errors(client: TestClient) -> None:
 
 def test_compare_equals_the_cli(client: TestClient, cli_store: Path) -> None:
     args = {"before": "2024-01:2024-03", "after": "2024-04:2024-06", "level": "borough"}
-    cli = cli_json(cli_store, "compare", "--before", args["before"], "--after", args["after"])
+    cli = cli_json(cli_store, "compare", "--before", args["before"], "--after", args["after"])["items"]
     items = every_item(client, "/compare", **args)
     assert items == cli and len(items) > 10
     page = get(client, "/compare", limit=5, offset=5, **args)
     assert page["items"] == cli[5:10] and page["total"] == len(cli)
-    assert page["spec"] == {
+    assert page["query"] == {
         "before": "2024-01:2024-03",
         "after": "2024-04:2024-06",
         "source": "police-uk",
@@ -120,15 +120,17 @@ def test_compare_equals_the_cli(client: TestClient, cli_store: Path) -> None:
         "alpha": 0.05,
         "method": "quasi",
     }
-    assert page["months_present_before"] == ["2024-01", "2024-02", "2024-03"]
-    assert page["months_missing"] == [] and isinstance(page["notes"], list)
-    assert page["method"] == "quasi" and page["method_note"].startswith("method: quasi-Poisson")
+    assert page["meta"]["months_present_before"] == ["2024-01", "2024-02", "2024-03"]
+    assert page["meta"]["months_missing"] == [] and isinstance(page["notes"], list)
+    assert page["meta"]["method"] == "quasi" and page["meta"]["method_note"].startswith("method: quasi-Poisson")
     assert {r["method"] for r in items} == {"quasi"} and all(r["dispersion_months"] for r in items)
 
 
 def test_compare_method_poisson_equals_the_cli(client: TestClient, cli_store: Path) -> None:
     args = {"before": "2024-01:2024-03", "after": "2024-04:2024-06"}
-    cli = cli_json(cli_store, "compare", "--before", args["before"], "--after", args["after"], "--method", "poisson")
+    cli = cli_json(cli_store, "compare", "--before", args["before"], "--after", args["after"], "--method", "poisson")[
+        "items"
+    ]
     items = every_item(client, "/compare", method="poisson", **args)
     assert items == cli and {r["method"] for r in items} == {"poisson"} and {r["dispersion"] for r in items} == {1.0}
     quasi = every_item(client, "/compare", **args)
@@ -140,17 +142,18 @@ def test_compare_method_poisson_equals_the_cli(client: TestClient, cli_store: Pa
 
 
 def test_compare_one_area_around_a_month_equals_the_cli(client: TestClient, cli_store: Path) -> None:
-    cli = cli_json(cli_store, "compare", "--around", "2024-04", "--window", "3", "--area", "Westminster")
+    cli = cli_json(cli_store, "compare", "--around", "2024-04", "--window", "3", "--area", "Westminster")["items"]
     body = get(client, "/compare", around="2024-04", window=3, area="Westminster")
     assert body["items"] == cli and {r["area_code"] for r in cli} == {"E09000033"}
-    assert body["spec"]["before"] == "2024-01:2024-03"
+    assert body["query"]["before"] == "2024-01:2024-03"
 
 
 def test_compare_errors(client: TestClient) -> None:
     assert get(client, "/compare", 422)["error"]["code"] == "invalid_parameter"
     assert get(client, "/compare", 422, before="2024-13:2024-14", after="2024-01:2024-02")["error"]["details"]
     assert get(client, "/compare", 422, around="2024-01", alpha=1.5)["error"]["details"][0]["field"] == "query.alpha"
-    assert get(client, "/compare", 400, before="2024-06:2024-01", after="2024-01:2024-02")["error"]["code"]
+    # a period that ends before it starts is malformed, like one with month 13: 422 (it was 400)
+    assert get(client, "/compare", 422, before="2024-06:2024-01", after="2024-01:2024-02")["error"]["code"]
     missing = get(client, "/compare", 404, around="2024-04", window=3, area="Atlantis")["error"]
     assert "Atlantis" in missing["message"]
 
@@ -159,9 +162,9 @@ def test_compare_errors(client: TestClient) -> None:
 
 
 def test_targets_equal_the_cli(client: TestClient, cli_store: Path) -> None:
-    cli = cli_json(cli_store, "targets", "check", str(TARGETS))
+    cli = cli_json(cli_store, "targets", "check", str(TARGETS))["items"]
     body = get(client, "/targets")
-    assert body["items"] == cli and body["file"] == TARGETS.name and body["title"]
+    assert body["items"] == cli and body["query"]["file"] == TARGETS.name and body["meta"]["title"]
     assert {r["verdict"] for r in cli} <= {"achieved", "missed", "can't tell"}
     assert get(client, "/targets", limit=1, offset=1)["items"] == cli[1:2]
 
@@ -172,20 +175,37 @@ def test_targets_without_a_targets_file_is_a_clear_404(web_store: Path) -> None:
     assert error["code"] == "no_targets" and "targets file" in error["message"]
 
 
+def test_targets_are_checked_again_when_the_file_changes(web_store: Path, tmp_path: Path) -> None:
+    """The one answer cache keys the targets on the file's version too: an edited file is read at once."""
+    import os
+
+    file = tmp_path / "targets.yaml"
+    file.write_text(TARGETS.read_text(encoding="utf-8"), encoding="utf-8")
+    with TestClient(create_app(Settings(db_path=web_store, targets_file=file))) as local:
+        first = get(local, "/targets", limit=500)
+        text = file.read_text(encoding="utf-8").replace('title: "', 'title: "Edited ', 1)
+        file.write_text(text, encoding="utf-8")
+        os.utime(file, ns=(file.stat().st_atime_ns, file.stat().st_mtime_ns + 10**9))
+        second = get(local, "/targets", limit=500)
+    assert second["meta"]["title"] == "Edited " + first["meta"]["title"]
+    assert second["items"] == first["items"] and second["query"]["file"] == "targets.yaml"
+
+
 def test_exceptions_equal_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "exceptions", "--months", "6")
     body = get(client, "/exceptions", months=6)
-    assert body["items"] == cli["flags"] and body["total"] == len(cli["flags"])
-    for key in ("latest", "recent", "baseline", "tests", "alpha", "notes", "min_change", "tested", "by_chance"):
-        assert body[key] == cli[key], key
+    assert body["items"] == cli["items"] and body["total"] == len(cli["items"])
+    for key in ("latest", "recent", "baseline", "tests", "alpha", "min_change", "tested", "by_chance"):
+        assert body["meta"][key] == cli["meta"][key], key
+    assert body["notes"] == cli["notes"]
     assert get(client, "/exceptions", 422, latest="2024-1")["error"]["details"][0]["field"] == "query.latest"
 
 
 def test_exceptions_min_change_equals_the_cli(client: TestClient, cli_store: Path) -> None:
     cli = cli_json(cli_store, "exceptions", "--months", "6", "--min-change", "0", "--method", "poisson")
     body = get(client, "/exceptions", months=6, min_change=0, method="poisson", limit=500)
-    assert body["items"] == cli["flags"] and body["min_change"] == 0 and body["method"] == "poisson"
-    assert cli["summary"] == body["summary"] and "cells tested" in cli["summary"]
+    assert body["items"] == cli["items"] and body["meta"]["min_change"] == 0 and body["meta"]["method"] == "poisson"
+    assert cli["meta"]["summary"] == body["meta"]["summary"] and "cells tested" in cli["meta"]["summary"]
 
 
 def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: Path) -> None:
@@ -194,8 +214,8 @@ def test_hot_streets_and_targets_take_the_method(client: TestClient, cli_store: 
     assert cli["meta"]["method"] == "poisson" and {r["method"] for r in cli["items"]} == {"poisson"}
     body = get(client, "/hotstreets", area="Westminster", period=PERIOD, method="poisson", limit=5)
     assert body["items"] == cli["items"][:5]
-    quasi = cli_json(cli_store, "targets", "check", str(TARGETS))
-    exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")
+    quasi = cli_json(cli_store, "targets", "check", str(TARGETS))["items"]
+    exact = cli_json(cli_store, "targets", "check", str(TARGETS), "--method", "poisson")["items"]
     assert get(client, "/targets", method="poisson")["items"] == exact
     assert exact != quasi  # a reduction target's interval depends on the method
 

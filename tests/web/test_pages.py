@@ -160,7 +160,7 @@ def test_borough_page_equals_the_cli(client: TestClient, cli_store: Path) -> Non
     for row, e in zip(_csv(client, "/boroughs/westminster/summary.csv?year=2024&table=compare"), expected, strict=True):
         assert all(_same(e[k], row[k]) for k in e), (row, e)
     # targets: metforward targets check --json, for the targets of London and Westminster up to 2024
-    checked = {t["id"]: t for t in _cli(cli_store, "targets", "check", str(TARGETS), "--json")}
+    checked = {t["id"]: t for t in _cli(cli_store, "targets", "check", str(TARGETS), "--json")["items"]}
     shown = _csv(client, "/boroughs/westminster/summary.csv?year=2024&table=targets")
     assert shown and {r["area"] for r in shown} <= {"London", "Westminster"}
     for row in shown:
@@ -227,7 +227,7 @@ def test_compare_page_equals_the_cli_and_keeps_its_choices(client: TestClient, c
         "--after",
         AFTER,
         "--json",
-    )
+    )["items"]
     burglary = [e for e in expected if e["category"] == "Burglary"]
     rows = _table(soup, "Same figures as")
     assert len(rows) == len(burglary) == 1
@@ -236,11 +236,11 @@ def test_compare_page_equals_the_cli_and_keeps_its_choices(client: TestClient, c
     download = soup.find("a", string="This table (CSV)")["href"]
     got = _csv(client, download)
     assert len(got) == 1 and all(_same(burglary[0][k], got[0][k]) for k in burglary[0])
-    # all categories without a filter; a bad area is a 400 with the reason, the form kept
+    # all categories without a filter; an unknown area is a 404 (as in the API) with the reason, the form kept
     full = _csv(client, "/compare.csv?source=police-uk&area=Camden&before=2023-01:2023-12&after=2024-01:2024-12")
     assert len(full) == len(expected)
     bad = client.get("/compare?area=Atlantis")
-    assert bad.status_code == 400 and "Atlantis" in bad.text and 'id="area"' in bad.text
+    assert bad.status_code == 404 and "Atlantis" in bad.text and 'id="area"' in bad.text
     assert client.get("/compare?before=2024-13:2024-14").status_code == 422
 
 

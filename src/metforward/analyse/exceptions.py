@@ -26,20 +26,19 @@ the screen's own (dispersion-aware) model.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from metforward.analyse.compare import CompareSpec, Period, choose_kind
+from metforward.analyse.compare import CompareRow, CompareTable, Period
 from metforward.analyse.funnel import funnel
 from metforward.analyse.poisson import bh_qvalues
 from metforward.analyse.spc import Season, latest_seasonal_xmr, seasonal_factors
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range, month_text
-from metforward.questions.compare import compare
-from metforward.store import cubes
-from metforward.store.database import Database
 
 #: The smallest change worth discussing, as a share of the expectation: 10%. On the Datastore
 #: 2008-2016 borough file the median year-on-year change of a borough x major-category cell is
@@ -137,88 +136,71 @@ def _z_of(p: float, sign: float) -> float:
     return float(np.copysign(stats.norm.isf(max(p, 1e-300) / 2), sign))
 
 
-def _trend_reason(
-    after: int,
-    before: int,
-    recent: Period,
-    baseline: Period,
-    ratio: float | None,
-    low: float | None,
-    high: float | None,
-) -> str:
+def _trend_reason(row: CompareRow, recent: Period, baseline: Period) -> str:
     def show(x: float | None) -> str:
         return "infinite" if x is None else f"{x:.2f}"
 
     return (
-        f"{after:,} in {recent} against {before:,} in {baseline} "
-        f"(rate ratio {show(ratio)}, 95% interval {show(low)} to {show(high)})"
+        f"{row.after:,} in {recent} against {row.before:,} in {baseline} "
+        f"(rate ratio {show(row.rate_ratio)}, 95% interval {show(row.ci_low)} to {show(row.ci_high)})"
     )
 
 
-def exceptions(
-    db: Database,
+def screen_periods(last: dt.date, months: int) -> tuple[Period, Period]:
+    """The recent ``months`` months up to ``last`` and the ``months`` months before them (the trend's baseline)."""
+    recent = Period(add_months(last, -(months - 1)), last)
+    return recent, Period(add_months(last, -(2 * months - 1)), add_months(last, -months))
+
+
+def series_start(last: dt.date, baseline_months: int) -> dt.date:
+    """The first month of the monthly series the SPC screen reads (its baseline, or the seasons' span if longer)."""
+    return add_months(last, -max(baseline_months, SEASON_MONTHS))
+
+
+@dataclass(frozen=True)
+class ScreenData:
+    """What the three screens read, for one source up to its latest month.
+
+    ``trend``: the comparison of the recent period against the one before (:func:`screen_periods`) by
+    borough and category; ``people``: borough residents in the latest month's year; ``series``: monthly
+    counts ``(area_code, area_name, category, month, n)`` from :func:`series_start` to the latest month;
+    ``present``: the months of that span with any data; police.uk only: ``covered``, the crime types each
+    force published in the recent period, and ``published``, the months each force published each type.
+    """
+
+    trend: CompareTable
+    people: Mapping[str, float]
+    series: Sequence[tuple[Any, ...]]
+    present: frozenset[dt.date]
+    covered: Mapping[str, set[str]] = field(default_factory=dict)
+    published: Mapping[tuple[str, str], set[dt.date]] = field(default_factory=dict)
+
+
+def screen(
+    data: ScreenData,
     *,
-    source: str = "police-uk",
-    by: str | None = None,
-    latest: dt.date | None = None,
+    source: str,
+    last: dt.date,
     months: int = 12,
     baseline_months: int = 24,
-    force: str | None = None,
     kind: str | None = None,
     alpha: float = 0.05,
     min_change: float = MIN_CHANGE,
     method: str = "quasi",
 ) -> ExceptionsReport:
-    """Run the three screens over every borough and category of a source.
+    """Run the three screens over every borough and category of ``data`` (a source up to ``last``).
 
     ``min_change``: the smallest change from the expectation worth flagging, as a share (0.10 is
-    10%); ``method``: the trend screen's comparison, ``quasi`` (default) or ``poisson``.
+    10%); ``method``: the trend screen's comparison, ``quasi`` or ``poisson`` (``data.trend`` was made
+    with it).
     """
-    if not 0 <= min_change < 10:
-        raise ValueError("min_change is a share of the expectation, e.g. 0.1 for 10%")
-    by = by or ("category" if source == "police-uk" else "major")
-    probe = CompareSpec(
-        Period(dt.date(2000, 1, 1), dt.date(2000, 1, 1)),
-        Period(dt.date(2000, 2, 1), dt.date(2000, 2, 1)),
-        source=source,
-        level="borough",
-        by=by,
-        force=force,
-        kind=kind,
-        alpha=alpha,
-        method=method,
-    )
-    if source == "datastore" and kind is None:
-        available = cubes.datastore_kinds(db)
-        kind = next(
-            (k for k in ("datastore-borough", "datastore-borough-2008") if k in {a[0] for a in available}), None
-        )
-    last = latest or cubes.latest_month(db, source=source, force=force, kind=kind)
+    recent, before = screen_periods(last, months)
     notes: list[str] = []
-    if last is None:
-        return ExceptionsReport(
-            [],
-            dt.date.today().replace(day=1),
-            probe.before,
-            probe.after,
-            {},
-            kind,
-            alpha,
-            ["no data loaded for this source"],
-            min_change,
-            method,
-        )
-    recent = Period(add_months(last, -(months - 1)), last)
-    before = Period(add_months(last, -(2 * months - 1)), add_months(last, -months))
     flags: list[ExceptionFlag] = []
     tests: dict[str, int] = {}
+    table = data.trend
 
     # 1. trend against the borough's own baseline (deteriorations only)
-    spec = CompareSpec(
-        before, recent, source=source, level="borough", by=by, force=force, kind=kind, alpha=alpha, method=method
-    )
-    kind = choose_kind(spec, {k: (a, b) for k, a, b in cubes.datastore_kinds(db)}) if source == "datastore" else None
-    table = compare(db, spec)
     tests["trend"] = len(table.rows)
     for row in table.rows:
         if row.verdict == "up" and row.q_value is not None and row.p_value is not None and row.rate_ratio is not None:
@@ -233,7 +215,7 @@ def exceptions(
                     "trend",
                     "up",
                     row.q_value,
-                    _trend_reason(row.after, row.before, recent, before, row.rate_ratio, row.ci_low, row.ci_high),
+                    _trend_reason(row, recent, before),
                     float(row.after),
                     round(expected, 2),
                     round((row.rate_ratio - 1) * 100, 2),
@@ -242,18 +224,17 @@ def exceptions(
             )
 
     # 2. funnel of rates per 1,000 residents against the London rate, category by category
-    people = cubes.population(db, level="borough", year=last.year)
+    people = data.people  # borough -> residents
     counts: dict[str, dict[str, tuple[str, int]]] = {}
     for row in table.rows:
         counts.setdefault(row.category, {})[row.area_code] = (row.area_name, row.after)
     present = set(people)
     funnel_cells: list[tuple[str, str, str, float, float, float, float, str, float, float]] = []
-    covered = cubes.force_categories(db, first=recent.first, last=recent.last) if source == "police-uk" else {}
     for category, areas in sorted(counts.items()):
         codes = sorted(c for c in present if c.startswith("E09"))
         if source == "police-uk":
             # only boroughs whose own force published this category at all: a force's missing file is not a zero
-            codes = [c for c in codes if category in covered.get(force_of_borough(c) or "", set())]
+            codes = [c for c in codes if category in data.covered.get(force_of_borough(c) or "", set())]
         if len(codes) < 5:
             continue
         observed = np.array([areas.get(c, ("", 0))[1] for c in codes], dtype=float)
@@ -311,27 +292,22 @@ def exceptions(
                 )
 
     # 3. the latest month against the borough's own recent series, deseasonalised, on its own variation
-    first = add_months(last, -max(baseline_months, SEASON_MONTHS))
-    series = cubes.monthly_series(
-        db, source=source, level="borough", first=first, last=last, by=by, force=force, kind=kind
-    )
+    first = series_start(last, baseline_months)
     grid: dict[tuple[str, str], dict[dt.date, int]] = {}
     names: dict[str, str] = {}
-    for code, name, category, month, n in series:
+    for code, name, category, month, n in data.series:
         grid.setdefault((code, category), {})[month] = int(n)
         names[code] = name or code
     span = list(month_range(first, last))
-    present_months = set(cubes.months_present(db, source=source, first=first, last=last, force=force, kind=kind))
-    published = cubes.coverage(db, first=first, last=last) if source == "police-uk" else {}
     window = add_months(last, -baseline_months)
     months_of: dict[tuple[str, str], list[dt.date]] = {}
     for code, category in grid:
         if source == "police-uk":
             # the months this borough's force published this crime type: a missing file is not a zero
-            mine = published.get((force_of_borough(code) or "", category), set())
+            mine = data.published.get((force_of_borough(code) or "", category), set())
             months_of[(code, category)] = [m for m in span if m in mine]
         else:
-            months_of[(code, category)] = [m for m in span if m in present_months]
+            months_of[(code, category)] = [m for m in span if m in data.present]
     seasons = _seasons(grid, months_of, last)
     spc_cells = []
     short = 0

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -41,9 +43,6 @@ from metforward.analyse.compare import CompareRow, CompareSpec, CompareTable
 from metforward.analyse.dispersion import dispersion_line, pool_dispersion
 from metforward.analyse.harm import load_weights
 from metforward.analyse.poisson import bh_qvalues, verdicts
-from metforward.questions.compare import compare
-from metforward.store import cubes
-from metforward.store.database import Database
 
 Floats = NDArray[np.float64]
 
@@ -200,18 +199,32 @@ class HarmTable:
     method_note: str = ""
 
 
-def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") -> HarmTable:
-    """Harm-weighted change between the periods of ``spec`` for each area it selects.
-
-    The counts are those of :func:`metforward.analyse.compare.compare` with the same spec; for the
-    London Datastore they are taken by minor category (the level the weights are defined at), so
-    ``spec.by`` is overridden to ``minor`` there. ``harm_before`` / ``harm_after`` are totals over
-    each period as counted; the ratio compares harm per month of data, so a missing month is not a
-    fall in harm.
-    """
+def harm_spec(spec: CompareSpec) -> CompareSpec:
+    """The count comparison a harm comparison rests on: for the London Datastore the counts are taken by
+    minor category (the level the weights are defined at), so ``spec.by`` is ``minor`` there."""
     if spec.source == "datastore" and spec.by != "minor":
-        spec = replace(spec, by="minor")
-    table = compare(db, spec)
+        return replace(spec, by="minor")
+    return spec
+
+
+def harm_table(
+    table: CompareTable,
+    *,
+    scheme: str = "ons-css",
+    series: Iterable[tuple[Any, ...]] = (),
+    people: Mapping[str, float] | None = None,
+) -> HarmTable:
+    """Harm-weighted change between the periods of ``table`` (a count comparison of :func:`harm_spec`) for
+    each of its areas.
+
+    ``series``: the monthly counts ``(area_code, area_name, category, month, n)`` over both periods (the
+    quasi-Poisson dispersion of each area's monthly harm is estimated from them; unused with
+    ``method="poisson"``); ``people``: residents of each area in the table's population year (harm per
+    1,000 residents is left out without them). ``harm_before`` / ``harm_after`` are totals over each
+    period as counted; the ratio compares harm per month of data, so a missing month is not a fall in
+    harm.
+    """
+    spec = table.spec
     taxonomy = taxonomy_for(spec, table.kind)
     weights = load_weights(scheme, taxonomy)
     unit = next(iter(weights.values())).unit if weights else ""
@@ -234,7 +247,7 @@ def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") ->
     basis = ["none"] * len(codes)
     dof: Floats | None = None
     if spec.method == "quasi":
-        x2 = _harm_x2(db, spec, table, codes, categories, n_b, n_a, t_b, t_a, w)
+        x2 = _harm_x2(series, table, codes, categories, n_b, n_a, t_b, t_a, w)
         d = pool_dispersion(x2, len(table.months_present_before), len(table.months_present_after))
         phi, dof, months_used, basis = d.phi, d.df, d.months, d.basis
     h_b, h_a, ratio, low, high, p = harm_ratio(
@@ -242,7 +255,7 @@ def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") ->
     )
     q = bh_qvalues(p)
     verdict = verdicts(ratio, q, spec.alpha)
-    people = table_population(db, table)
+    people = people or {}
     rows = []
     for i, code in enumerate(codes):
         members = grouped[code]
@@ -293,8 +306,7 @@ def compare_harm(db: Database, spec: CompareSpec, *, scheme: str = "ons-css") ->
 
 
 def _harm_x2(
-    db: Database,
-    spec: CompareSpec,
+    series: Iterable[tuple[Any, ...]],
     table: CompareTable,
     codes: list[str],
     categories: list[str],
@@ -316,16 +328,6 @@ def _harm_x2(
     index = [{m: k for k, m in enumerate(months)} for months in periods]
     harm = [np.zeros((len(codes), len(months))) for months in periods]
     live = (t_b > 0) & (t_a > 0)
-    series = cubes.monthly_series(
-        db,
-        source=spec.source,
-        level=spec.level,
-        first=min(spec.before.first, spec.after.first),
-        last=max(spec.before.last, spec.after.last),
-        by=spec.by,
-        force=spec.force,
-        kind=table.kind,
-    )
     for code, _name, category, month, n in series:
         i, j = row.get(code), column.get(category)
         if i is None or j is None or not live[i, j]:
@@ -345,13 +347,6 @@ def _harm_x2(
     return x2
 
 
-def table_population(db: Database, table: CompareTable) -> dict[str, float]:
-    """Residents of each area in the year the comparison used for its rates (empty when not loaded)."""
-    if table.population_year is None:
-        return {}
-    return cubes.population(db, level=table.spec.level, year=table.population_year)
-
-
 def _annual(per_month: float, population: float | None) -> float | None:
     """Harm per 1,000 residents per year, from harm per month of data."""
     if not population or not math.isfinite(per_month):
@@ -364,4 +359,4 @@ def _f(value: float) -> float | None:
     return number if math.isfinite(number) else None
 
 
-__all__ = ["COLUMNS", "HarmRow", "HarmTable", "compare_harm", "harm_ratio", "taxonomy_for"]
+__all__ = ["COLUMNS", "HarmRow", "HarmTable", "harm_ratio", "harm_spec", "harm_table", "taxonomy_for"]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from metforward import ATTRIBUTION
-from metforward.analyse.compare import CompareSpec, CompareTable
+from metforward.analyse.compare import CompareTable
 from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
@@ -147,12 +147,6 @@ def compare_command(
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
     app.command("compare")(compare_command)
-
-
-def build_spec(**options: object) -> CompareSpec:
-    """Transitional (for ``harm`` until it is a question): the compare spec of the shared options."""
-    kind = options.pop("datastore_kind", None)
-    return Query(kind=kind, **options).spec()  # type: ignore[arg-type]
 
 
 def write_rows(rows: list[dict[str, object]], columns: tuple[str, ...], *, as_csv: bool) -> None:

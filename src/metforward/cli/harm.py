@@ -9,7 +9,7 @@ from rich.table import Table
 
 from metforward import ATTRIBUTION
 from metforward.analyse.harm import SCHEMES
-from metforward.analyse.harm_change import COLUMNS, HarmTable, compare_harm
+from metforward.analyse.harm_change import HarmTable
 from metforward.cli.compare import (
     AfterOpt,
     AlphaOpt,
@@ -22,15 +22,14 @@ from metforward.cli.compare import (
     MethodOpt,
     SourceOpt,
     WindowOpt,
-    build_spec,
     num,
     print_context,
     pval,
-    write_rows,
 )
-from metforward.cli.output import CsvOpt, JsonOpt
+from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
+from metforward.questions.harm import Query, ask
 
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
 
@@ -85,45 +84,35 @@ def print_harm(table: HarmTable) -> None:
         console.print(f"[yellow]Data in one period only, left out of the ratio: {'; '.join(partial)}[/]")
 
 
+SchemeOpt = Annotated[str, typer.Option(help=f"Severity weights: {' | '.join(SCHEMES)}.")]
+
+
+def harm_command(
+    ctx: typer.Context,
+    before: BeforeOpt = None,
+    after: AfterOpt = None,
+    around: AroundOpt = None,
+    window: WindowOpt = Query.window,
+    level: LevelOpt = Query.level,
+    area: AreaOpt = None,
+    source: SourceOpt = Query.source,
+    force: ForceOpt = None,
+    kind: KindOpt = None,
+    scheme: SchemeOpt = Query.scheme,
+    alpha: AlphaOpt = Query.alpha,
+    method: MethodOpt = Query.method,
+    as_csv: CsvOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Harm-weighted totals by area in two periods: crimes, harm, harm ratio with interval, p and q, verdict."""
+    query = Query(before, after, around, window, level, area, source, force, kind, scheme, alpha, method)
+    query.spec()  # a bad option is a usage error before the store is opened
+    with reader(ctx) as db:
+        answer = ask(db, query)
+    if not emit(answer, as_json=as_json, as_csv=as_csv):
+        print_harm(answer.result)
+
+
 def register(app: typer.Typer) -> None:
     """Add the command to ``app``."""
-
-    @app.command("harm")
-    def harm_command(
-        ctx: typer.Context,
-        before: BeforeOpt = None,
-        after: AfterOpt = None,
-        around: AroundOpt = None,
-        window: WindowOpt = 21,
-        level: LevelOpt = "borough",
-        area: AreaOpt = None,
-        source: SourceOpt = "police-uk",
-        force: ForceOpt = None,
-        datastore_kind: KindOpt = None,
-        scheme: Annotated[str, typer.Option(help=f"Severity weights: {' | '.join(SCHEMES)}.")] = "ons-css",
-        alpha: AlphaOpt = 0.05,
-        method: MethodOpt = "quasi",
-        as_csv: CsvOpt = False,
-        as_json: JsonOpt = False,
-    ) -> None:
-        """Harm-weighted totals by area in two periods: crimes, harm, harm ratio with interval, p and q, verdict."""
-        spec = build_spec(
-            before=before,
-            after=after,
-            around=around,
-            window=window,
-            level=level,
-            area=area,
-            source=source,
-            by="minor" if source == "datastore" else None,
-            force=force,
-            datastore_kind=datastore_kind,
-            alpha=alpha,
-            method=method,
-        )
-        with reader(ctx) as db:
-            table = compare_harm(db, spec, scheme=scheme)
-        if as_json or as_csv:
-            write_rows([r.as_dict() for r in table.rows], COLUMNS, as_csv=as_csv)
-        else:
-            print_harm(table)
+    app.command("harm")(harm_command)

@@ -11,6 +11,8 @@ from metforward.questions import (
     bulletin,
     compare,
     confidence,
+    exceptions,
+    harm,
     hotspots,
     hotstreets,
     indicators,
@@ -21,6 +23,7 @@ from metforward.questions import (
     repeats,
     searches,
     status,
+    targets,
 )
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
@@ -42,6 +45,9 @@ QUESTIONS: dict[str, Question] = {
         hotspots.QUESTION,
         near_repeat.QUESTION,
         maps.QUESTION,
+        exceptions.QUESTION,
+        harm.QUESTION,
+        targets.QUESTION,
     )
 }
 

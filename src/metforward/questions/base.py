@@ -5,7 +5,7 @@ parity test and the Python API's documentation use)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +20,10 @@ class Question:
     """One question: ``query`` is its frozen Query dataclass (text options, defaults), ``ask(db, query)``
     answers it. ``command`` is the CLI words (``("compare",)``), ``route`` the path under ``/api/v1``
     (None: no API route), ``example`` options that answer on the bundled sample, and ``options`` maps a
-    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``), and
-    ``columns`` the keys of its items."""
+    query field to its CLI option where the names differ (``{"kind": "--datastore-kind"}``; ``""``: a
+    positional argument), and ``columns`` the keys of its items. ``version(query)``, where given, is the
+    version of what an answer rests on besides the store (a targets file's modification time): caches of
+    answers key on it too."""
 
     name: str
     query: type[Any]
@@ -33,6 +35,7 @@ class Question:
     options: Mapping[str, str] = field(default_factory=dict)
     #: The keys of each item, in order (documented in docs/reference/json.md).
     columns: tuple[str, ...] = ()
+    version: Callable[[Any], Hashable] | None = None
 
     def build(self, **options: Any) -> Any:
         """The Query from keyword options (None values dropped, so the Query's defaults apply);

@@ -24,13 +24,14 @@ from metforward.analyse.bulletin import (
     results_spec,
 )
 from metforward.analyse.compare import CompareError, CompareRow, Period
-from metforward.analyse.exceptions import MIN_CHANGE, exceptions
+from metforward.analyse.exceptions import MIN_CHANGE
 from metforward.analyse.reports import LoadInfo, bulletin_inputs
 from metforward.domain.periods import month_text, parse_month
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 from metforward.questions.compare import COLUMNS, compare
+from metforward.questions.exceptions import exceptions
 from metforward.questions.reports import report_loads
 from metforward.store import cubes
 from metforward.store.database import Database

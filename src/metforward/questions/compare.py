@@ -7,9 +7,11 @@ from the store (:func:`read_counts`), and the kernel (:func:`metforward.analyse.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, replace
 
 from metforward.analyse.compare import (
+    SOURCES,
     CompareCounts,
     CompareRow,
     CompareSpec,
@@ -17,7 +19,7 @@ from metforward.analyse.compare import (
     choose_kind,
     tabulate,
 )
-from metforward.domain.periods import month_text, two_periods
+from metforward.domain.periods import Period, add_months, month_text, two_periods
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question, loads_used
 from metforward.store import cubes
@@ -65,6 +67,23 @@ class Query:
 def default_by(source: str) -> str:
     """The categories a comparison is by when not told: police.uk crime types, else Datastore major categories."""
     return "category" if source == "police-uk" else "major"
+
+
+def default_periods(db: Database, source: str) -> tuple[Period, Period]:
+    """The periods a comparison takes when none is given: the latest 12 months of the source's data against the
+    12 before (the latest month: two months ago when nothing is loaded)."""
+    latest = cubes.latest_month(db, source=source) or add_months(dt.date.today().replace(day=1), -2)
+    after = Period(add_months(latest, -11), latest)
+    return Period(add_months(after.first, -12), add_months(after.last, -12)), after
+
+
+def with_default_periods(db: Database, query: Query) -> Query:
+    """``query`` with ``before`` and ``after`` filled in from :func:`default_periods` where not given (and no
+    ``around``): what the web page compares when it is opened without periods."""
+    if query.around or (query.before and query.after) or query.source not in SOURCES:
+        return query  # nothing to fill in, or an unknown source that ``spec()`` names
+    first, second = default_periods(db, query.source)
+    return replace(query, before=query.before or str(first), after=query.after or str(second))
 
 
 def read_counts(db: Database, spec: CompareSpec) -> CompareCounts:
@@ -159,4 +178,13 @@ QUESTION = Question(
     columns=COLUMNS,
 )
 
-__all__ = ["QUESTION", "Query", "ask", "compare", "default_by", "read_counts"]
+__all__ = [
+    "QUESTION",
+    "Query",
+    "ask",
+    "compare",
+    "default_by",
+    "default_periods",
+    "read_counts",
+    "with_default_periods",
+]

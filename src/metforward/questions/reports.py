@@ -36,7 +36,7 @@ from metforward.analyse.reports import (
     summary_inputs,
     target_when,
 )
-from metforward.analyse.targets import TargetResult, TargetsFile, TargetsFileError, check_targets, load_targets
+from metforward.analyse.targets import TargetResult, TargetsFile
 from metforward.domain.areas import borough_code
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import BadRequest, MetforwardError
@@ -48,6 +48,8 @@ from metforward.questions.hotstreets import hot_streets
 from metforward.questions.outcomes import sanction_rates
 from metforward.questions.searches import Selection as SearchSelection
 from metforward.questions.searches import coverage, disproportionality, search_rates
+from metforward.questions.targets import check_targets
+from metforward.questions.targets_file import TargetsFileError, load_targets
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import Place, area_shapes, lsoa_members, resolve_place

@@ -14,7 +14,8 @@ from metforward.web.api.common import Paging, borrowed, json_response
 from metforward.web.app import context
 from metforward.web.cache import ResultCache
 
-#: Answers keyed by (load version, question, query); bodies by (load version, path and query string):
+#: Answers keyed by (load version, question's version, question, query); bodies by (load version, question's
+#: version, path and query string), the question's version being that of any file it reads besides the store:
 #: a repeated request costs neither a query nor a serialisation, and borrows no connection.
 _answers: ResultCache = ResultCache(256)
 _bodies: ResultCache = ResultCache(512)
@@ -28,7 +29,8 @@ def answer(request: Request, question: Question, query: Any) -> Answer:
         with borrowed(request).connection() as db:
             return question.ask(db, query)
 
-    return _answers.get((version, question.name, query), ask)
+    extra = question.version(query) if question.version else None
+    return _answers.get((version, extra, question.name, query), ask)
 
 
 def body(request: Request, answer: Answer, paging: Paging) -> dict[str, Any]:
@@ -42,9 +44,10 @@ def api_response(request: Request, question: Question, query: Any, paging: Pagin
     """The JSON response of an API route that shows ``question``: validated against ``model`` once, then
     served from the cache for the same URL until the next load."""
     version = context(request).load_version
+    extra = question.version(query) if question.version else None
     asked = f"{request.url.path}?{request.url.query}"  # not the whole URL: the Host header is the client's
 
     def make() -> bytes:
         return json_response(model, body(request, answer(request, question, query), paging))
 
-    return Response(_bodies.get((version, asked), make), media_type="application/json")
+    return Response(_bodies.get((version, extra, asked), make), media_type="application/json")

@@ -1,48 +1,30 @@
-"""``/exceptions``: performance by exception, as ``metforward exceptions --json`` (``items`` are its flags)."""
+"""``/exceptions``: performance by exception, the envelope of ``metforward exceptions --json`` (``items``
+are its flags, ``meta`` what was tested)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
-from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag, exceptions
-from metforward.domain.periods import parse_month
-from metforward.store.database import Database
-from metforward.web.api.common import MONTH, Force, Page, Paging
-from metforward.web.app import context, get_db
-from metforward.web.cache import ResultCache
+from metforward.analyse.exceptions import ExceptionFlag
+from metforward.questions import exceptions as question
+from metforward.web.answers import api_response
+from metforward.web.api.common import DEFAULT_LIMIT, MONTH, Envelope, Force, Limit, Offset, Paging
 from metforward.web.errors import API_ERRORS
 
 router = APIRouter(tags=["exceptions"])
 
-#: The three screens take about 200 ms on the sample; a report holds until the next load.
-_results = ResultCache(64)
+
+class ExceptionsBody(Envelope[ExceptionFlag]):
+    """A page of flagged borough x category cells, ranked; ``meta`` says what was tested (latest month,
+    recent and baseline periods, cells tested and flagged by each screen, the summary) and the loads used."""
 
 
-class ExceptionsPage(Page[ExceptionFlag]):
-    """A page of flagged borough x category cells, ranked, with what was tested."""
-
-    latest: str
-    recent: str
-    baseline: str
-    tests: dict[str, int]
-    flagged: dict[str, int]
-    tested: int
-    by_chance: float
-    kind: str | None
-    alpha: float
-    min_change: float
-    method: str
-    summary: str
-    notes: list[str]
-
-
-@router.get("/exceptions", response_model=ExceptionsPage, responses=API_ERRORS, summary="Performance by exception")
+@router.get("/exceptions", response_model=ExceptionsBody, responses=API_ERRORS, summary="Performance by exception")
 def exception_flags(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    paging: Annotated[Paging, Depends()],
     source: Annotated[
         Literal["police-uk", "datastore"], Query(description="Where the counts come from.")
     ] = "police-uk",
@@ -69,29 +51,15 @@ def exception_flags(
             description="Smallest change from the expectation worth flagging, in % (default 10: about the median "
             "year-on-year change of a borough x category cell).",
         ),
-    ] = MIN_CHANGE * 100,
+    ] = question.Query.min_change,
     method: Annotated[
         Literal["quasi", "poisson"],
         Query(description="Trend screen: quasi (allows for month-to-month variation) or the exact poisson test."),
     ] = "quasi",
-) -> dict[str, object]:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> Response:
     """Borough x category cells that are unusual: a significant rise on their own baseline, a rate outside
     the funnel of London's, or a latest month outside their own control limits."""
-    last = parse_month(latest) if latest else None
-    key = (context(request).load_version, source, by, last, months, baseline_months, force, alpha, min_change, method)
-    report = _results.get(
-        key,
-        lambda: exceptions(
-            db,
-            source=source,
-            by=by,
-            latest=last,
-            months=months,
-            baseline_months=baseline_months,
-            force=force,
-            alpha=alpha,
-            min_change=min_change / 100,
-            method=method,
-        ),
-    )
-    return {**paging.page(request, report.flags), **report.as_dict()}
+    query = question.Query(source, by, latest, months, baseline_months, force, alpha, min_change, method)
+    return api_response(request, question.QUESTION, query, Paging(limit, offset), ExceptionsBody)

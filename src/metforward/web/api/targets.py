@@ -1,37 +1,30 @@
-"""``/targets``: the verdicts of the app's targets file, as ``metforward targets check FILE --json``."""
+"""``/targets``: the verdicts of the app's targets file, the envelope of ``metforward targets check FILE --json``."""
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
-from metforward.analyse.targets import TargetResult, TargetsFileError, check_targets, load_targets
-from metforward.store.database import Database
-from metforward.web.api.common import Page, Paging
-from metforward.web.app import context, get_db
-from metforward.web.errors import API_ERRORS, WebError
+from metforward.analyse.targets import TargetResult
+from metforward.questions import targets as question
+from metforward.web.answers import api_response
+from metforward.web.api.common import DEFAULT_LIMIT, Envelope, Limit, Offset, Paging
+from metforward.web.app import context
+from metforward.web.errors import API_ERRORS
 
 router = APIRouter(tags=["targets"])
 
-#: The verdicts of the last (load version, file, file's mtime): checking a file takes about a second.
-_cache: dict[tuple[str, str, int, str], list[TargetResult]] = {}
-_lock = threading.Lock()
+
+class TargetsBody(Envelope[TargetResult]):
+    """A page of target verdicts (achieved, missed or can't tell); ``query.file`` names the file they come from
+    and ``meta`` gives its title, alpha and the count of each verdict."""
 
 
-class TargetsPage(Page[TargetResult]):
-    """A page of target verdicts (achieved, missed or can't tell) with the file they come from."""
-
-    file: str
-    title: str | None
-
-
-@router.get("/targets", response_model=TargetsPage, responses=API_ERRORS, summary="Targets and their verdicts")
+@router.get("/targets", response_model=TargetsBody, responses=API_ERRORS, summary="Targets and their verdicts")
 def targets(
     request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    paging: Annotated[Paging, Depends()],
     method: Annotated[
         Literal["quasi", "poisson"],
         Query(
@@ -39,23 +32,10 @@ def targets(
             "counts (default); poisson: the exact Poisson interval."
         ),
     ] = "quasi",
-) -> dict[str, object]:
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> Response:
     """Each target of the app's targets file achieved, missed or can't tell, with the observed value and interval."""
     path = context(request).settings.targets_file
-    if path is None:
-        raise WebError(404, "no_targets", "this service has no targets file (start it with a targets file setting)")
-    try:
-        parsed = load_targets(path)
-    except TargetsFileError as exc:
-        raise WebError(
-            400, "cannot_answer", f"{path.name} is not a valid targets file: {'; '.join(exc.problems)}"
-        ) from exc
-    key = (context(request).load_version, str(path), path.stat().st_mtime_ns, method)
-    with _lock:
-        results = _cache.get(key)
-    if results is None:
-        results = check_targets(db, parsed, method=method)
-        with _lock:
-            _cache.clear()
-            _cache[key] = results
-    return {**paging.page(request, results), "file": path.name, "title": parsed.title}
+    query = question.Query(None if path is None else str(path), method)
+    return api_response(request, question.QUESTION, query, Paging(limit, offset), TargetsBody)

@@ -1,15 +1,16 @@
 """``/compare``: two periods, any area level, any source; the web face of ``metforward compare``.
 
 Every choice is a GET parameter (level, area, before, after, source, by, category, alpha), so the
-URL is the shareable record of the comparison. The rows are those of
-:func:`metforward.analyse.compare.compare` (the same numbers as ``metforward compare --json``);
-choosing categories only hides rows: q values stay adjusted across the whole table, as in the CLI.
+URL is the shareable record of the comparison. The rows are the answer of the compare question
+(:mod:`metforward.questions.compare`, the same numbers as ``metforward compare --json``); without
+periods the page compares the latest 12 months against the 12 before
+(:func:`~metforward.questions.compare.with_default_periods`). Choosing categories only hides rows:
+q values stay adjusted across the whole table, as in the CLI.
 The chart is a Vega-Lite spec drawn to SVG by vl-convert (the report's :func:`chart_svg`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,14 +18,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from metforward.analyse.compare import LEVELS, SOURCES, CompareError, CompareRow, CompareSpec, CompareTable, Period
-from metforward.domain.periods import add_months, month_text
+from metforward.analyse.compare import LEVELS, SOURCES, CompareRow, CompareTable
+from metforward.domain.periods import month_text
+from metforward.errors import MetforwardError
 from metforward.present.report import OKABE_ITO, VERDICT_COLOURS, chart_svg
-from metforward.questions.compare import compare as run_compare
-from metforward.store import cubes
-from metforward.store.database import Database
-from metforward.web.app import get_db
-from metforward.web.pages.overview import invalid, page
+from metforward.questions import compare as question
+from metforward.web.answers import answer
+from metforward.web.api.common import borrowed
+from metforward.web.pages.overview import page
 
 router = APIRouter()
 
@@ -57,46 +58,33 @@ class CompareChoice:
         return urlencode(pairs)
 
 
-def default_periods(db: Database, source: str) -> tuple[Period, Period]:
-    """The latest 12 months of the source against the 12 before."""
-    latest = cubes.latest_month(db, source=source)
-    if latest is None:
-        latest = add_months(dt.date.today().replace(day=1), -2)
-    after = Period(add_months(latest, -11), latest)
-    return Period(add_months(after.first, -12), add_months(after.last, -12)), after
-
-
-def _period(text: str | None, default: Period, field: str) -> Period:
-    if not text:
-        return default
-    try:
-        return Period.parse(text.strip())
-    except CompareError as exc:
-        raise invalid(field, str(exc)) from exc
-
-
-def run(db: Database, choice: CompareChoice) -> tuple[CompareTable, list[CompareRow], CompareChoice]:
-    """The comparison the choices ask for, the rows of the chosen categories, and the choices filled in."""
-    if choice.source not in SOURCES:
-        raise invalid("source", f"{choice.source!r}: give one of {', '.join(SOURCES)}")
-    if choice.level not in LEVELS:
-        raise invalid("level", f"{choice.level!r}: give one of {', '.join(LEVELS)}")
-    first, second = default_periods(db, choice.source)
-    before = _period(choice.before, first, "before")
-    after = _period(choice.after, second, "after")
-    by = choice.by or ("category" if choice.source == "police-uk" else "major")
-    try:
-        spec = CompareSpec(
-            before, after, source=choice.source, level=choice.level, area=choice.area.strip() or None, by=by,
-            alpha=choice.alpha,
-        )  # fmt: skip
-    except CompareError as exc:
-        raise invalid("by", str(exc)) from exc
-    table = run_compare(db, spec)
+def compared(request: Request, choice: CompareChoice) -> tuple[CompareTable, list[CompareRow], CompareChoice]:
+    """The comparison the choices ask for (the compare question's answer), the rows of the chosen categories,
+    and the choices filled in; the question's typed errors (a bad period, an unknown area) pass through."""
+    query = question.Query(
+        before=choice.before,
+        after=choice.after,
+        level=choice.level,
+        area=choice.area.strip() or None,
+        source=choice.source,
+        by=choice.by,
+        alpha=choice.alpha,
+    )
+    with borrowed(request).connection() as db:  # returned before the answer borrows one (on a cache miss)
+        query = question.with_default_periods(db, query)
+    table: CompareTable = answer(request, question.QUESTION, query).result
     wanted = set(choice.category)
     rows = [r for r in table.rows if not wanted or r.category in wanted]
+    spec = table.spec
     filled = CompareChoice(
-        choice.level, choice.area, str(before), str(after), choice.source, by, choice.category, choice.alpha
+        choice.level,
+        choice.area,
+        str(spec.before),
+        str(spec.after),
+        choice.source,
+        spec.by,
+        choice.category,
+        choice.alpha,
     )
     return table, rows, filled
 
@@ -197,22 +185,19 @@ def chosen(
 
 
 @router.get("/compare", response_class=HTMLResponse)
-def compare_page(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    choice: Annotated[CompareChoice, Depends(chosen)],
-) -> HTMLResponse:
-    """Compare two periods: the table, the chart, and a shareable URL."""
-    error = None
+def compare_page(request: Request, choice: Annotated[CompareChoice, Depends(chosen)]) -> HTMLResponse:
+    """Compare two periods: the table, the chart, and a shareable URL; a comparison that cannot be made shows
+    why, with the form kept and the error's own status."""
+    error, status = None, 200
     try:
-        table, rows, filled = run(db, choice)
-    except CompareError as exc:
-        table, rows, filled, error = None, [], choice, str(exc)
+        table, rows, filled = compared(request, choice)
+    except MetforwardError as exc:
+        table, rows, filled, error, status = None, [], choice, str(exc), exc.http_status
     categories = sorted({r.category for r in table.rows}) if table else []
     return page(
         request,
         "compare.html",
-        status_code=400 if error else 200,
+        status_code=status,
         title="Compare two periods",
         active="/compare",
         c=filled,

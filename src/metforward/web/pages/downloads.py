@@ -30,12 +30,10 @@ from metforward.present.report import (
     render_summary,
 )
 from metforward.questions import bulletin, jem
-from metforward.store.database import Database
 from metforward.web.answers import answer
-from metforward.web.app import get_db
 from metforward.web.errors import WebError
 from metforward.web.pages.boroughs import borough_summary
-from metforward.web.pages.compare import CompareChoice, chosen, run
+from metforward.web.pages.compare import CompareChoice, chosen, compared
 from metforward.web.pages.overview import MEASURES, borough_boundaries, invalid, overview_data, slug
 
 router = APIRouter()
@@ -161,12 +159,9 @@ def bulletin_pdf(request: Request, month: Annotated[str | None, Query()] = None)
 
 
 @router.get("/compare.csv")
-def compare_csv(
-    db: Annotated[Database, Depends(get_db)],
-    choice: Annotated[CompareChoice, Depends(chosen)],
-) -> Response:
+def compare_csv(request: Request, choice: Annotated[CompareChoice, Depends(chosen)]) -> Response:
     """The compare table as CSV: the rows of ``metforward compare --json`` for the same choices."""
-    _table, rows, filled = run(db, choice)
+    _table, rows, filled = compared(request, choice)
     name = f"compare-{slug(filled.area or filled.level)}-{filled.before}-{filled.after}.csv".replace(":", "_")
     return csv_response([r.as_dict() for r in rows], name)
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metforward.analyse.exceptions import exceptions
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.exceptions import exceptions
 from metforward.store.database import Database
 
 BOROUGHS = [(code, name) for code, name in LONDON_BOROUGHS.items() if code != "E09000001"]  # the Met's 32

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from metforward.analyse.exceptions import exceptions
 from metforward.analyse.funnel import funnel
 from metforward.analyse.spc import latest_outside, latest_seasonal_xmr, seasonal_factors
 from metforward.cli import app
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.ingest.pipeline import ingest_paths
+from metforward.questions.exceptions import exceptions
 from metforward.store.database import Database
 
 BOROUGHS = [(code, name) for code, name in LONDON_BOROUGHS.items() if code != "E09000001"]
@@ -98,15 +98,16 @@ def test_min_change_keeps_sure_but_small_changes_out(tmp_path: Path) -> None:
         return dict(json.loads(result.output))
 
     default = flags()
-    assert default["min_change"] == 0.1
-    assert not any(f["area_name"] == "Croydon" and f["test"] == "trend" for f in default["flags"])  # type: ignore[attr-defined,index]
+    assert default["meta"]["min_change"] == 0.1  # type: ignore[index]
+    assert not any(f["area_name"] == "Croydon" and f["test"] == "trend" for f in default["items"])  # type: ignore[attr-defined,index]
     everything = flags("--min-change", "0")
-    rise = [f for f in everything["flags"] if f["area_name"] == "Croydon" and f["test"] == "trend"]  # type: ignore[attr-defined,index]
+    rise = [f for f in everything["items"] if f["area_name"] == "Croydon" and f["test"] == "trend"]  # type: ignore[attr-defined,index]
     assert len(rise) == 1 and 3 < rise[0]["change_pct"] < 10 and rise[0]["expected"] > 0
     # what was tested and what chance alone would give are stated
-    assert default["tested"] == sum(default["tests"].values())  # type: ignore[attr-defined]
-    assert default["by_chance"] == pytest.approx(0.05 * default["tested"], abs=0.01)  # type: ignore[operator]
-    assert "cells tested" in str(default["summary"]) and "chance alone" in str(default["summary"])
+    meta = default["meta"]
+    assert meta["tested"] == sum(meta["tests"].values())  # type: ignore[index]
+    assert meta["by_chance"] == pytest.approx(0.05 * meta["tested"], abs=0.01)  # type: ignore[index]
+    assert "cells tested" in str(meta["summary"]) and "chance alone" in str(meta["summary"])  # type: ignore[index]
     bad = runner.invoke(app, ["--db", path, "exceptions", "--source", "datastore", "--min-change", "-5"])
     assert bad.exit_code == 2 and "--min-change" in bad.output
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED, TargetsFileError, judge, parse_targets
+from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED, judge
 from metforward.cli import app
+from metforward.questions.targets_file import TargetsFileError, parse_targets
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "targets-2010-11.yaml"
@@ -90,7 +91,7 @@ def test_the_example_runs_on_the_sample(tmp_path: Path, sample: Path) -> None:
     assert runner.invoke(app, ["--db", db, "ingest", str(sample)]).exit_code == 0
     result = runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"])
     assert result.exit_code == 0, result.output
-    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    rows = {r["id"]: r for r in json.loads(result.stdout)["items"]}
     assert set(rows) == {
         "sac-london",
         "sac-westminster",
@@ -136,7 +137,7 @@ def test_a_store_measure_without_its_data_is_cant_tell(tmp_path: Path, sample: P
     assert runner.invoke(app, ["--db", db, "ingest", str(sample / "datastore")]).exit_code == 0
     result = runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"])
     assert result.exit_code == 0, result.output
-    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    rows = {r["id"]: r for r in json.loads(result.stdout)["items"]}
     assert rows["burglary-sdr-westminster"]["verdict"] == CANT_TELL
     assert "no LSOA lookups are loaded" in rows["burglary-sdr-westminster"]["basis"]
     assert rows["knife-sdr-westminster"]["verdict"] == MISSED  # the dashboard is in sample/datastore
@@ -151,7 +152,7 @@ def test_the_sac_count_equals_an_independent_sum_of_the_file(tmp_path: Path, sam
     runner.invoke(
         app, ["--db", db, "ingest", str(sample / "datastore" / "MPS_Borough_Level_Crime_Historic_2008-2016.csv.gz")]
     )
-    result = json.loads(runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"]).stdout)
+    result = json.loads(runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"]).stdout)["items"]
     sac = {
         "Burglary in a Dwelling",
         "Business Property",
