@@ -93,7 +93,7 @@ def test_a_fresh_store_gets_them_at_the_end_of_an_ingest_and_status_names_them(t
         london = "SELECT count(DISTINCT borough_code) FROM lsoa_places WHERE borough_code LIKE 'E09%'"
         assert store.scalar(london) == 33
     status = json.loads(runner.invoke(app, ["--db", db, "status", "--json"]).stdout)
-    assert {(r["what"], r["source"]) for r in status["reference"]} == {
+    assert {(r["what"], r["source"]) for r in status["meta"]["reference"]} == {
         ("borough boundaries (2024)", "built-in"),
         ("ward boundaries (2024)", "built-in"),
         ("lsoa boundaries (2021)", "built-in"),

@@ -95,7 +95,7 @@ def test_the_cli_refuses_a_file_of_2030(tmp_path: Path) -> None:
     status = subprocess.run(
         [str(BIN), "--db", str(store), "status", "--json"], capture_output=True, text=True, check=True
     )
-    assert json.loads(status.stdout)["police_uk"] == []
+    assert json.loads(status.stdout)["items"] == []
 
 
 def test_a_datastore_month_column_in_the_future_is_refused(tmp_path: Path, db: Database) -> None:
@@ -134,7 +134,7 @@ def _status(store: Path) -> dict[str, object]:
 
 
 def _unplaced(store: Path) -> int:
-    rows = _status(store)["police_uk"]
+    rows = _status(store)["items"]
     assert isinstance(rows, list)
     return sum(int(r["not_yet_placed"]) for r in rows if r["kind"] == "stop-and-search")
 

@@ -118,7 +118,7 @@ def test_every_sample_search_is_in_exactly_one_borough_or_counted_outside(store:
             assert len(rows) > 10
     # `metforward status` counts the same searches as not placed
     status = json.loads(runner.invoke(app, ["--db", store, "status", "--json"]).stdout)
-    months = [m for m in status["police_uk"] if m["kind"] == "stop-and-search"]
+    months = [m for m in status["items"] if m["kind"] == "stop-and-search"]
     assert sum(round(m["no_lsoa_share"] * m["rows"]) for m in months) == unplaced
 
 
