@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import Any
 
 from metforward.analyse.compare import (
     SOURCES,
@@ -131,36 +132,53 @@ def compare(db: Database, spec: CompareSpec) -> CompareTable:
     return tabulate(spec, read_counts(db, spec))
 
 
+def as_answered(spec: CompareSpec) -> dict[str, Any]:
+    """The query of a two-period comparison as answered (the ``query`` of its envelope)."""
+    return {
+        "before": str(spec.before),
+        "after": str(spec.after),
+        "source": spec.source,
+        "level": spec.level,
+        "area": spec.area,
+        "force": spec.force,
+        "by": spec.by,
+        "kind": spec.kind,
+        "alpha": spec.alpha,
+        "method": spec.method,
+    }
+
+
+def months_meta(table: CompareTable) -> dict[str, Any]:
+    """What a two-period answer rests on in time: the months present in each period, those missing, and the
+    year of the populations behind the rates."""
+    return {
+        "months_present_before": [month_text(m) for m in table.months_present_before],
+        "months_present_after": [month_text(m) for m in table.months_present_after],
+        "months_missing": [month_text(m) for m in table.missing_months],
+        "population_year": table.population_year,
+    }
+
+
+def source_kinds(spec: CompareSpec, kind: str | None) -> tuple[str, ...]:
+    """The load kinds a two-period answer rests on (for ``meta["loads"]``)."""
+    return ("street",) if spec.source == "police-uk" else (kind or "datastore-*",)
+
+
 def ask(db: Database, query: Query) -> Answer:
     """Compare the two periods ``query`` asks for, for every area and category it selects."""
     spec = query.spec()
     table = compare(db, spec)
-    kinds = ("street",) if spec.source == "police-uk" else (table.kind or "datastore-*",)
     return Answer(
         question="compare",
-        query={
-            "before": str(spec.before),
-            "after": str(spec.after),
-            "source": spec.source,
-            "level": spec.level,
-            "area": spec.area,
-            "force": spec.force,
-            "by": spec.by,
-            "kind": spec.kind,
-            "alpha": spec.alpha,
-            "method": spec.method,
-        },
+        query=as_answered(spec),
         items=[r.as_dict() for r in table.rows],
         columns=COLUMNS,
         meta={
             "kind": table.kind,
-            "months_present_before": [month_text(m) for m in table.months_present_before],
-            "months_present_after": [month_text(m) for m in table.months_present_after],
-            "months_missing": [month_text(m) for m in table.missing_months],
-            "population_year": table.population_year,
+            **months_meta(table),
             "method": spec.method,
             "method_note": table.method_note,
-            "loads": loads_used(db, kinds),
+            "loads": loads_used(db, source_kinds(spec, table.kind)),
         },
         notes=list(table.notes),
         result=table,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from metforward.analyse.compare import CompareSpec
 from metforward.analyse.harm import SCHEMES
 from metforward.analyse.harm_change import COLUMNS, HarmTable, harm_spec, harm_table
-from metforward.domain.periods import month_text
 from metforward.errors import NotFound
 from metforward.questions import compare as compare_question
 from metforward.questions.answer import Answer
@@ -94,21 +93,9 @@ def ask(db: Database, query: Query) -> Answer:
     spec = query.spec()
     harm = compare_harm(db, spec, scheme=query.scheme)
     counts = harm.counts
-    kinds = ("street",) if spec.source == "police-uk" else (counts.kind or "datastore-*",)
     return Answer(
         question="harm",
-        query={
-            "before": str(spec.before),
-            "after": str(spec.after),
-            "source": spec.source,
-            "level": spec.level,
-            "area": spec.area,
-            "force": spec.force,
-            "kind": spec.kind,
-            "scheme": query.scheme,
-            "alpha": spec.alpha,
-            "method": spec.method,
-        },
+        query={**{k: v for k, v in compare_question.as_answered(spec).items() if k != "by"}, "scheme": query.scheme},
         items=[r.as_dict() for r in harm.rows],
         columns=COLUMNS,
         meta={
@@ -117,13 +104,10 @@ def ask(db: Database, query: Query) -> Answer:
             "scheme": harm.scheme,
             "taxonomy": harm.taxonomy,
             "unit": harm.unit,
-            "months_present_before": [month_text(m) for m in counts.months_present_before],
-            "months_present_after": [month_text(m) for m in counts.months_present_after],
-            "months_missing": [month_text(m) for m in counts.missing_months],
-            "population_year": counts.population_year,
+            **compare_question.months_meta(counts),
             "method": spec.method,
             "method_note": harm.method_note,
-            "loads": loads_used(db, kinds),
+            "loads": loads_used(db, compare_question.source_kinds(spec, counts.kind)),
         },
         notes=list(counts.notes),
         result=harm,
