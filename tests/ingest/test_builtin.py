@@ -45,8 +45,8 @@ def _sources(db: Database) -> dict[tuple[str, str], str]:
 
 
 def _rows(out: object) -> list[dict[str, object]]:
-    """The rows of a question's ``--json`` output (a list, or an object with ``rows``: issue 15 unifies them)."""
-    rows = out["rows"] if isinstance(out, dict) else out
+    """The rows of a question's ``--json`` output (the envelope's ``items``)."""
+    rows = out["items"] if isinstance(out, dict) else out
     assert isinstance(rows, list)
     return rows
 

@@ -108,17 +108,17 @@ def test_the_collector_finds_commands_and_skips_prose() -> None:
     commands = set(root().commands)
     text = (
         "Try: metforward ingest PATH. Same figures as <code>metforward compare --json</code>; "
-        "the formats metforward reads; run metforward fetch datastore and ingest; "
+        "the formats metforward reads; run metforward status now and ingest; "
         "(see `metforward targets check FILE`) and metforward --db my.duckdb report summary --borough X"
     )
     assert [m.words for m in mentions_in(text, "here", commands)] == [
         ("ingest",),
         ("compare",),
-        ("fetch", "datastore", "and", "ingest"),
+        ("status", "now", "and", "ingest"),
         ("targets", "check"),
         ("report", "summary"),
     ]
-    assert command_path(("fetch", "datastore", "and", "ingest"))[1] is not None
+    assert command_path(("status", "now", "and", "ingest"))[1] is not None  # status takes no argument
     assert command_path(("targets", "check")) == (["targets", "check"], None)
 
 

@@ -89,7 +89,7 @@ def _check(
         raise OptionError(f"--area {area!r} is not one of {', '.join(AREAS)}", field="area")
     if not (sources or all_sources or force):
         raise OptionError(
-            "name the sources to fetch (metforward sources lists them), or --all, or --force FORCE --from "
+            "name the sources to fetch (listed by metforward sources), or --all, or --force FORCE --from "
             "YYYY-MM --to YYYY-MM for police.uk files",
             field="sources",
         )

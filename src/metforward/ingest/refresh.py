@@ -41,6 +41,7 @@ from metforward.ingest.supply import (
     resolve,
 )
 from metforward.store.database import Database
+from metforward.store.loading import BUILT_IN
 from metforward.store.queries.loads import live_loads
 
 #: What a dry run may find for a file: only ``unchanged`` means nothing would happen.
@@ -185,6 +186,8 @@ def plan_refresh(
     files: dict[str, tuple[Source, str, set[str]]] = {}
     untracked: Counter[str] = Counter()
     for kind, force, months, path, _member, sha, _rows in live_loads(db):
+        if str(path).startswith(BUILT_IN):  # metforward's own reference data: a file loaded later replaces it
+            continue
         if kind in KINDS and force and months:
             last[(force, kind)] = max(last.get((force, kind), months[-1]), months[-1])
             continue

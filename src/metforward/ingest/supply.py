@@ -102,8 +102,9 @@ class SupplySummary(IngestSummary):
         return sum(d.transferred for d in self.downloads)
 
     def add(self, other: IngestSummary) -> None:
-        """Take in the files, skips and warnings of another summary (and a police.uk fetch's plan and downloads)."""
+        """Take in the files, built-in reference loads, skips and warnings of another summary (and a police.uk fetch's plan and downloads)."""
         self.files.extend(other.files)
+        self.built_in.extend(other.built_in)
         self.skipped.extend(other.skipped)
         self.warnings.extend(other.warnings)
         if isinstance(other, FetchSummary):

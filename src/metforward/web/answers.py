@@ -23,7 +23,7 @@ _bodies: ResultCache = ResultCache(512)
 
 def answer(request: Request, question: Question, query: Any) -> Answer:
     """The answer to ``query`` (a ``question.query``), from the cache while the store's data is unchanged."""
-    version = context(request).load_version
+    version = _store(request)
 
     def ask() -> Answer:
         with borrowed(request).connection() as db:
@@ -43,11 +43,19 @@ def body(request: Request, answer: Answer, paging: Paging) -> dict[str, Any]:
 def api_response(request: Request, question: Question, query: Any, paging: Paging, model: Any) -> Response:
     """The JSON response of an API route that shows ``question``: validated against ``model`` once, then
     served from the cache for the same URL until the next load."""
-    version = context(request).load_version
+    version = _store(request)
     extra = question.version(query) if question.version else None
     asked = f"{request.url.path}?{request.url.query}"  # not the whole URL: the Host header is the client's
+    base = context(request).settings.base_url  # the next link is built on it
 
     def make() -> bytes:
         return json_response(model, body(request, answer(request, question, query), paging))
 
-    return Response(_bodies.get((version, extra, asked), make), media_type="application/json")
+    return Response(_bodies.get((version, extra, base, asked), make), media_type="application/json")
+
+
+def _store(request: Request) -> tuple[str, str]:
+    """Which data an answer comes from: the store file and its load version (two stores, or two apps in
+    one process, may share a load version; their answers must not be mixed)."""
+    ctx = context(request)
+    return str(ctx.settings.db_path), ctx.load_version
