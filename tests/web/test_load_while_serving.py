@@ -47,11 +47,12 @@ def served(web_store: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     store = tmp_path / "served.duckdb"
     shutil.copy(web_store, store)
     port = _port()
+    log = tmp_path / "serve.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "metforward", "--db", str(store), "serve", "--port", str(port), "--workers", "2"],
         env=_env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log.open("w"),  # a file, not a pipe: a pipe nobody reads fills with the request log and stalls it
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -63,7 +64,7 @@ def served(web_store: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise AssertionError(f"serve did not start: {proc.communicate()[1]}") from None
+                raise AssertionError(f"serve did not start: {log.read_text()}") from None
             time.sleep(0.3)
     yield store, base
     proc.terminate()
