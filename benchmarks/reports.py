@@ -34,7 +34,8 @@ from metforward.analyse.targets import TargetResult, parse_targets
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import parse_month
 from metforward.ingest.pipeline import ingest_paths
-from metforward.present.report import load_content, render_bulletin, render_jem, render_summary, write_pdf
+from metforward.present.content import load_content
+from metforward.present.report import render_bulletin, render_jem, render_summary, write_pdf
 from metforward.store.database import Database
 
 REPO = Path(__file__).resolve().parents[1]

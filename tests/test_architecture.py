@@ -145,3 +145,24 @@ def test_the_sql_check_sees_sql_in_fstrings_and_not_prose(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     assert sorted(line for line, _ in sql_literals(sample)) == [2, 4]
+
+
+def test_tests_mirror_src() -> None:
+    """Every folder of tests/ is a package of src/metforward, and a test named for a module sits in the
+    folder of that module's package (so a test left behind when its module moved is found)."""
+    tests = PACKAGE.parents[2] / "tests"
+    homes: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        homes.setdefault(path.stem, set()).add(str(path.parent.relative_to(PACKAGE)))
+    misplaced = []
+    for path in sorted(tests.rglob("test_*.py")):
+        folder = path.parent.relative_to(tests)
+        if str(folder) != ".":
+            assert (PACKAGE / folder).is_dir(), f"tests/{folder} mirrors no package of src/metforward"
+        name = path.stem.removeprefix("test_")
+        named = [m for m in homes if name == m or name.startswith(m + "_")]
+        if named and not any(str(folder) in homes[m] for m in named):
+            misplaced.append(
+                f"{path.relative_to(tests)}: its module lives in {sorted(set().union(*(homes[m] for m in named)))}"
+            )
+    assert not misplaced, "move these tests beside their modules' packages:\n" + "\n".join(misplaced)

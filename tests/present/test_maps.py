@@ -9,8 +9,8 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from metforward.present.charts import choropleth_svg
 from metforward.present.maps import RAMP, class_breaks
-from metforward.present.report import choropleth_svg
 
 
 def test_classes_are_quantiles_above_the_lowest_value() -> None:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from metforward.cli import app
 from metforward.cli.report import bulletin_html, jem_html
-from metforward.present.report import VERDICT_COLOURS
+from metforward.present.charts import VERDICT_COLOURS
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from metforward.cli import app
-from metforward.present.report import ContentError, load_content, pdf_bytes
+from metforward.present.content import ContentError, load_content
+from metforward.present.report import pdf_bytes
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from metforward.analyse.reports import SummaryData, parse_year
 from metforward.cli import app
-from metforward.present.report import load_content, render_summary
+from metforward.present.content import load_content
+from metforward.present.report import render_summary
 from metforward.questions.reports import summary_data
 from metforward.questions.targets_file import parse_targets
 

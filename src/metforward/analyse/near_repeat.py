@@ -65,6 +65,10 @@ Ratcliffe, J. H. (2009). Near Repeat Calculator (version 1.3) user guide. Temple
 Ratcliffe, J. H. and Rengert, G. F. (2008). Near-repeat patterns in Philadelphia shootings.
     Security Journal 21(1-2):58-76.
 Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate. JRSS B 57:289-300.
+
+Over 400 lines on purpose: the band conventions, the pair counting, the permutation null and the
+report of one Knox test are one method (Ratcliffe's calculator), checked as one against its published
+outputs; the split would scatter one citation.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from metforward.cli.safety import reader
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text
 from metforward.errors import OptionError
-from metforward.present.report import load_content, render_bulletin, render_jem, render_summary, write_pdf
+from metforward.present.content import load_content
+from metforward.present.report import render_bulletin, render_jem, render_summary, write_pdf
 from metforward.questions import bulletin, jem, reports
 from metforward.store.database import Database
 

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from metforward.analyse.reports import SummaryData, resolve_borough, summary_inputs
 from metforward.analyse.targets import TargetResult
 from metforward.domain.areas import LONDON_BOROUGHS
-from metforward.present.report import map_svg, trend_chart
+from metforward.present.charts import map_svg, trend_chart
 from metforward.questions import reports
 from metforward.questions.answer import Answer
 from metforward.web.api.common import borrowed

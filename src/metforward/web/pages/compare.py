@@ -21,7 +21,7 @@ from markupsafe import Markup
 from metforward.analyse.compare import LEVELS, SOURCES, CompareRow, CompareTable
 from metforward.domain.periods import month_text
 from metforward.errors import MetforwardError
-from metforward.present.report import OKABE_ITO, VERDICT_COLOURS, chart_svg
+from metforward.present.charts import OKABE_ITO, VERDICT_COLOURS, chart_svg
 from metforward.questions import compare as question
 from metforward.web.answers import answer
 from metforward.web.api.common import borrowed

@@ -19,16 +19,9 @@ from fastapi.responses import JSONResponse, Response
 
 from metforward import ATTRIBUTION
 from metforward.analyse.reports import SummaryData
+from metforward.present.content import Content, ContentError, load_content
 from metforward.present.csv import csv_text
-from metforward.present.report import (
-    Content,
-    ContentError,
-    load_content,
-    pdf_bytes,
-    render_bulletin,
-    render_jem,
-    render_summary,
-)
+from metforward.present.report import pdf_bytes, render_bulletin, render_jem, render_summary
 from metforward.questions import bulletin, jem
 from metforward.web.answers import answer
 from metforward.web.errors import WebError

@@ -28,7 +28,8 @@ from metforward.analyse.geo import shape_to_bng
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import month_text
 from metforward.errors import BadRequest
-from metforward.present.report import OKABE_ITO, num, pct, signed, svg_path
+from metforward.present.charts import OKABE_ITO, svg_path
+from metforward.present.report import num, pct, signed
 from metforward.questions import areas, bulletin, status
 from metforward.web.answers import answer
 from metforward.web.api.common import borrowed
