@@ -13,7 +13,7 @@ import uvicorn
 
 from metforward.settings import Settings
 from metforward.web.app import create_app
-from tests.conftest import TARGETS
+from tests.conftest import REPO, TARGETS  # noqa: F401  (REPO: for the web tests that import it from here)
 
 
 def _free_port() -> int:
