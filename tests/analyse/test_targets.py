@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from metforward.analyse.targets import ACHIEVED, CANT_TELL, MISSED, TargetsFileError, judge, parse_targets
 from metforward.cli import app
+from tests.conftest import SampleStores
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "targets-2010-11.yaml"
@@ -85,9 +86,8 @@ def test_a_composite_names_its_members() -> None:
     assert measure is not None and measure.members == ("Burglary in a Dwelling", "Personal Property")
 
 
-def test_the_example_runs_on_the_sample(tmp_path: Path, sample: Path) -> None:
-    db = str(tmp_path / "t.duckdb")
-    assert runner.invoke(app, ["--db", db, "ingest", str(sample)]).exit_code == 0
+def test_the_example_runs_on_the_sample(sample_stores: SampleStores) -> None:
+    db = str(sample_stores.copy())  # the sample ingested through the CLI (asserted to exit 0)
     result = runner.invoke(app, ["--db", db, "targets", "check", str(EXAMPLE), "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["id"]: r for r in json.loads(result.stdout)}
