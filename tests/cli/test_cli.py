@@ -10,6 +10,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from metforward.cli import app
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 GOOD = "abc1,2024-01,City of London Police,City of London Police,-0.106220,51.518275,On or near B500,E01000916,Camden 027B,Other theft,,"
@@ -41,10 +42,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert runner.invoke(app, ["ingest", "--no-such-option", "x"]).exit_code == 2
 
 
-def test_status_and_counts_on_the_sample(tmp_path: Path, sample: Path) -> None:
-    db = str(tmp_path / "sample.duckdb")
-    ingested = runner.invoke(app, ["--db", db, "ingest", str(sample / "policeuk"), str(sample / "datastore"), "--json"])
-    assert ingested.exit_code == 0, ingested.output
+def test_status_and_counts_on_the_sample(sample_stores: SampleStores) -> None:
+    db = str(sample_stores.copy("policeuk", "datastore"))  # ingested through the CLI (asserted to exit 0)
     status = json.loads(runner.invoke(app, ["--db", db, "status", "--json"]).stdout)
     series = {(s["kind"], s["force"]): s for s in status["meta"]["series"]}
     assert series[("street", "city-of-london")]["months"] == 12

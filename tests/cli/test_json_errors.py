@@ -17,6 +17,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from metforward.cli import app
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,11 +81,8 @@ CASES = [(name, i) for name in commands_with_json() for i in range(max(1, len(FA
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("json") / "sample.duckdb"
-    result = runner.invoke(app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> Path:
+    return sample_stores.copy(name="json")  # the sample ingested through the CLI
 
 
 def test_every_command_with_json_has_failing_arguments() -> None:

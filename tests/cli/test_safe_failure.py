@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 
 import metforward
 from metforward.cli import app
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,12 +78,9 @@ def _one_line_error(stderr: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample_store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled sample, loaded once; the tests only read it (or copy it)."""
-    path = tmp_path_factory.mktemp("safe") / "sample.duckdb"
-    result = runner.invoke(app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def sample_store(sample_stores: SampleStores) -> Path:
+    """The bundled sample, loaded once (a copy of the session's template); the tests only read it (or copy it)."""
+    return sample_stores.copy(name="safe")
 
 
 def _hold(path: Path, *, read_only: bool, seconds: float = 120) -> subprocess.Popen[str]:

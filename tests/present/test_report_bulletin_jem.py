@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from metforward.cli import app
 from metforward.cli.report import bulletin_html, jem_html
 from metforward.present.charts import VERDICT_COLOURS
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 GOLDEN = Path(__file__).parent / "golden"
@@ -24,11 +25,8 @@ MONTH = "2025-06"
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("reports2") / "sample.duckdb"
-    result = runner.invoke(app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> Path:
+    return sample_stores.copy(name="reports2")  # the sample ingested through the CLI
 
 
 def _bulletin(store: Path) -> str:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from metforward.cli import app
 from metforward.present.content import ContentError, load_content
 from metforward.present.report import pdf_bytes
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -83,11 +84,8 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-acti
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("safety") / "sample.duckdb"
-    result = runner.invoke(app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> Path:
+    return sample_stores.copy(name="safety")  # the sample ingested through the CLI
 
 
 KINDS = {

@@ -18,6 +18,7 @@ from metforward.present.content import load_content
 from metforward.present.report import render_summary
 from metforward.questions.reports import summary_data
 from metforward.questions.targets_file import parse_targets
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -28,11 +29,8 @@ CODE = "E09000033"
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("report") / "sample.duckdb"
-    result = runner.invoke(app, ["--db", str(path), "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> Path:
+    return sample_stores.copy(name="report")  # the sample ingested through the CLI
 
 
 def _render(store: Path) -> tuple[SummaryData, str]:

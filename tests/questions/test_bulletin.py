@@ -13,17 +13,15 @@ from typer.testing import CliRunner
 from metforward.cli import app
 from metforward.questions.bulletin import bulletin_data
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 JUNE = dt.date(2025, 6, 1)
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("bulletin") / "b.duckdb")
-    result = runner.invoke(app, ["--db", path, "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> str:
+    return str(sample_stores.copy(name="bulletin"))  # the sample ingested through the CLI
 
 
 def cli_json(store: str, *args: str) -> Any:

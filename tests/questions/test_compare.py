@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 from metforward.analyse.compare import CompareSpec, Period
 from metforward.cli import app
 from metforward.domain.periods import add_months
-from metforward.ingest.pipeline import ingest_paths
 from metforward.questions.compare import Query, compare, with_default_periods
 from metforward.store import cubes
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 KEYS = {
@@ -41,11 +41,11 @@ KEYS = {
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(tmp_path_factory.mktemp("compare") / "c.duckdb")
-    summary = ingest_paths(db, [sample / "policeuk", sample / "datastore", sample / "lookups", sample / "population"])
+def store(sample_stores: SampleStores) -> Database:
+    parts = ("policeuk", "datastore", "lookups", "population")  # through ingest_paths
+    summary = sample_stores.summary(*parts)
     assert all(f.error is None for f in summary.files if f.kind in ("street", "datastore-borough-2008"))
-    return db
+    return Database(sample_stores.copy(*parts, cli=False, name="compare"))
 
 
 def month_columns(first: tuple[int, int], last: tuple[int, int]) -> list[str]:
@@ -119,11 +119,8 @@ def test_rates_per_1000_residents_where_population_is_loaded(store: Database) ->
     assert all(r.rate_before_per_1000 is not None and r.rate_before_per_1000 > 0 for r in table.rows if r.before)
 
 
-def test_cli_json_and_csv_carry_the_documented_keys(sample: Path, tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.duckdb")
-    assert (
-        runner.invoke(app, ["--db", db, "ingest", str(sample / "policeuk"), str(sample / "datastore")]).exit_code == 0
-    )
+def test_cli_json_and_csv_carry_the_documented_keys(sample_stores: SampleStores) -> None:
+    db = str(sample_stores.copy("policeuk", "datastore"))  # ingested through the CLI (asserted to exit 0)
     out = runner.invoke(
         app,
         [

@@ -15,18 +15,17 @@ from metforward.analyse.compare import CompareSpec, Period
 from metforward.analyse.harm import load_weights
 from metforward.analyse.harm_change import COLUMNS
 from metforward.cli import app
-from metforward.ingest.pipeline import ingest_paths
 from metforward.questions.harm import compare_harm
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(tmp_path_factory.mktemp("harm") / "h.duckdb")
-    ingest_paths(db, [sample / "policeuk", sample / "datastore", sample / "lookups", sample / "population"])
-    return db
+def store(sample_stores: SampleStores) -> Database:
+    # policeuk, datastore, lookups and population, through ingest_paths
+    return Database(sample_stores.copy("policeuk", "datastore", "lookups", "population", cli=False, name="harm"))
 
 
 # --- on the data ------------------------------------------------------------------------------------
@@ -79,9 +78,8 @@ def test_policeuk_harm_leaves_out_antisocial_behaviour_and_one_period_categories
     assert "Burglary" in city.one_period_only and city.coverage == 0
 
 
-def test_cli_harm_json_and_table(sample: Path, tmp_path: Path) -> None:
-    db = str(tmp_path / "cli.duckdb")
-    assert runner.invoke(app, ["--db", db, "ingest", str(sample / "datastore")]).exit_code == 0
+def test_cli_harm_json_and_table(sample_stores: SampleStores) -> None:
+    db = str(sample_stores.copy("datastore"))  # ingested through the CLI (asserted to exit 0)
     out = runner.invoke(app, ["--db", db, "harm", "--source", "datastore", "--around", "2010-03", "--json"])
     assert out.exit_code == 0, out.output
     rows = json.loads(out.stdout)["items"]

@@ -15,16 +15,14 @@ from metforward.cli import app
 from metforward.questions.jem import jem_data
 from metforward.questions.outcomes import dashboard_rates
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = str(tmp_path_factory.mktemp("jem") / "j.duckdb")
-    result = runner.invoke(app, ["--db", path, "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> str:
+    return str(sample_stores.copy(name="jem"))  # the sample ingested through the CLI
 
 
 def cli_json(store: str, *args: str) -> Any:

@@ -25,6 +25,7 @@ from metforward.questions import searches as S
 from metforward.questions.targets import check_targets
 from metforward.questions.targets_file import TargetsFileError, parse_targets
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 runner = CliRunner()
 SEARCH_MONTHS = ("2024-01", "2024-02", "2024-03")
@@ -38,12 +39,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The whole sample, ingested through the CLI."""
-    path = str(tmp_path_factory.mktemp("searches") / "s.duckdb")
-    result = runner.invoke(app, ["--db", path, "ingest", str(sample)])
-    assert result.exit_code == 0, result.output
-    return path
+def store(sample_stores: SampleStores) -> str:
+    """The whole sample, ingested through the CLI (a copy of the session's template)."""
+    return str(sample_stores.copy(name="searches"))
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from metforward.analyse.similar import SimilarError
-from metforward.ingest.pipeline import ingest_paths
 from metforward.questions.similar import most_similar, similarity
 from metforward.store.database import Database
+from tests.conftest import SampleStores
 
 CAMDEN, WESTMINSTER, BROMLEY, CITY = "E09000007", "E09000033", "E09000006", "E09000001"
 #: ONS "Outer London" boroughs (the statistical definition).
@@ -22,10 +20,8 @@ OUTER = {
 
 
 @pytest.fixture(scope="module")
-def store(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Database:
-    db = Database(tmp_path_factory.mktemp("similar") / "s.duckdb")
-    ingest_paths(db, [sample])
-    return db
+def store(sample_stores: SampleStores) -> Database:
+    return Database(sample_stores.copy(name="similar"))  # the whole sample, ingested
 
 
 def test_real_sample_distances(store: Database) -> None:
