@@ -239,6 +239,38 @@ def repeat_layer(found: Sequence[RepeatLocation], about: dict[str, Any]) -> dict
     return {"type": "FeatureCollection", "metforward": {**about, **extra}, "features": features}
 
 
+def with_bbox(layer: dict[str, Any], extent: Sequence[float] | None) -> dict[str, Any]:
+    """``layer`` with an RFC 7946 ``bbox`` (west, south, east, north): ``extent`` (its area's, so that a map
+    can zoom to the area chosen) widened to take in every feature; no ``bbox`` with neither."""
+    boxes = [list(extent)] if extent is not None else []
+    shapes = [shapely.geometry.shape(f["geometry"]) for f in layer["features"] if f.get("geometry")]
+    if shapes:
+        boxes.append([float(v) for v in shapely.total_bounds(shapes)])
+    if boxes:
+        scale = 10**DECIMALS  # rounded outwards, so that the bbox still holds every coordinate
+        layer["bbox"] = [
+            math.floor(min(b[0] for b in boxes) * scale) / scale,
+            math.floor(min(b[1] for b in boxes) * scale) / scale,
+            math.ceil(max(b[2] for b in boxes) * scale) / scale,
+            math.ceil(max(b[3] for b in boxes) * scale) / scale,
+        ]
+    return layer
+
+
+def label_layer(labels: Iterable[tuple[str, str, float, float]], about: dict[str, Any]) -> dict[str, Any]:
+    """Area names as points to write them at (code, name, longitude, latitude): a map's labels."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"code": c, "name": n},
+        }
+        for c, n, lon, lat in labels
+    ]
+    extra = {"crs": CRS, "attribution": ATTRIBUTION, "licence": "Open Government Licence v3.0"}
+    return {"type": "FeatureCollection", "metforward": {**about, **extra}, "features": features}
+
+
 #: The figures an area layer hides with a suppressed count (each would give the count away).
 _HIDDEN = ("count", "count_low", "count_high", "rate_per_1000", "rate_low", "rate_high", "harm")
 #: The interval of each measure's value.

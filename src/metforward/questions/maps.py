@@ -133,6 +133,33 @@ def boundaries(db: Database, level: str) -> dict[str, tuple[str, bytes]]:
     return places.area_shapes(db, level, area_queries.london_codes(db, level))
 
 
+def bounds(db: Database, area: str | None) -> tuple[float, float, float, float] | None:
+    """The extent of ``area`` (None: London) as an RFC 7946 bbox (west, south, east, north, WGS84), from
+    its stored boundary (London: its boroughs'); None when no boundary is loaded."""
+    place = resolve_area(db, area)
+    level, codes = (
+        ("borough", area_queries.london_codes(db, "borough")) if place is None else (place.level, [place.code])
+    )
+    shapes = places.area_shapes(db, level, codes)
+    if not shapes:
+        return None
+    west, south, east, north = shapely.total_bounds([shapely.from_wkb(wkb) for _name, wkb in shapes.values()])
+    return (round(float(west), 5), round(float(south), 5), round(float(east), 5), round(float(north), 5))
+
+
+def ward_labels(db: Database, area: str | None = None) -> list[tuple[str, str, float, float]]:
+    """Each ward of ``area`` (None: London) with a point to write its name at: (code, name, longitude,
+    latitude), the point on its boundary's surface (inside even a crescent-shaped ward), by code."""
+    place = resolve_area(db, area)
+    rows = area_queries.members(db) if place is None else area_queries.members(db, place.level, place.code)
+    wards = sorted({str(r[2]) for r in rows if r[2]})
+    labels = []
+    for code, (name, wkb) in sorted(places.area_shapes(db, "ward", wards).items()):
+        point = shapely.point_on_surface(shapely.from_wkb(wkb))
+        labels.append((code, name, round(float(point.x), 5), round(float(point.y), 5)))
+    return labels
+
+
 def ask(db: Database, query: Query, *, shapes: bool = False) -> Answer:
     """The areas ``query`` asks for, each with its crime (and its boundary in ``result`` with ``shapes``)."""
     place = resolve_area(db, query.area)
@@ -180,4 +207,4 @@ QUESTION = Question(
     options={"level": "--layer"},
 )
 
-__all__ = ["LEVELS", "QUESTION", "Query", "area_figures", "ask", "boundaries"]
+__all__ = ["LEVELS", "QUESTION", "Query", "area_figures", "ask", "boundaries", "bounds", "ward_labels"]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -159,3 +160,45 @@ def test_map_page_without_javascript(client: TestClient) -> None:
     assert "hot and cold spots" in r.text and "in Westminster" in r.text
     assert "hot spot" in r.text  # verdicts in words
     assert client.get("/map", params={"layer": "nope"}).status_code == 422
+
+
+def _inside(point: list[float], bbox: list[float]) -> bool:
+    return bbox[0] <= point[0] <= bbox[2] and bbox[1] <= point[1] <= bbox[3]
+
+
+def test_place_layers_carry_their_area_bbox(client: TestClient) -> None:
+    westminster = client.get(f"{GEO}/labels", params={"area": "Westminster"}).json()["bbox"]
+    west, south, east, north = westminster
+    assert -0.25 < west < east < -0.1 and 51.45 < south < north < 51.55  # Westminster, not London
+    layers = [
+        ("hotspots", {"area": "Westminster", "period": "2024-01:2024-06"}),
+        ("hotstreets", {"area": "E09000033", "period": "2024-01:2024-06"}),
+        ("repeats", {"area": "Westminster", "end": "2024-12"}),
+    ]
+    for path, params in layers:
+        body = client.get(f"{GEO}/{path}", params=params).json()
+        bbox = body["bbox"]
+        assert len(bbox) == 4 and bbox[0] < bbox[2] and bbox[1] < bbox[3], (path, bbox)
+        # RFC 7946: the bbox holds every feature; it is the borough's, widened only by cells on its edge
+        assert bbox[0] <= west and bbox[1] <= south and bbox[2] >= east and bbox[3] >= north, (path, bbox)
+        assert east - west > (bbox[2] - bbox[0]) * 0.8 and north - south > (bbox[3] - bbox[1]) * 0.8, (path, bbox)
+        for f in body["features"]:
+            flat = json.dumps(f["geometry"]["coordinates"]).replace("[", " ").replace("]", " ").replace(",", " ")
+            values = [float(v) for v in flat.split()]
+            assert all(_inside(list(xy), bbox) for xy in zip(values[0::2], values[1::2], strict=True)), path
+
+
+def test_ward_labels_sit_inside_their_wards(client: TestClient) -> None:
+    body = client.get(f"{GEO}/labels", params={"area": "Westminster"}).json()
+    _valid(body)
+    names = {f["properties"]["name"] for f in body["features"]}
+    assert len(names) == 18 and {"Abbey Road", "Bayswater", "St James's"} <= names, names
+    wards = client.get(f"{GEO}/areas", params={"level": "ward"}).json()["features"]
+    shapes = {f["properties"]["code"]: shapely.geometry.shape(f["geometry"]) for f in wards}
+    for f in body["features"]:
+        point = shapely.geometry.shape(f["geometry"])
+        assert point.within(shapes[f["properties"]["code"]]), f["properties"]  # on the ward's surface
+        assert _inside(f["geometry"]["coordinates"], body["bbox"])
+    london = client.get(f"{GEO}/labels").json()
+    assert len(london["features"]) == len(wards) and "Open Government Licence" in london["attribution"]
+    assert client.get(f"{GEO}/labels", params={"area": "Atlantis"}).status_code == 404

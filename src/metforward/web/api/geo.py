@@ -43,6 +43,8 @@ VERDICT_WORDS = {"hot": "hot spot", "cold": "cold spot", "none": "neither hot no
 #: Simplified boundaries by (load version, level), and the months and crime types loaded, per load version
 #: (simplifying London's LSOAs takes seconds: once per load).
 _boundaries: ResultCache = ResultCache(8)
+#: Each area's bbox and ward labels by (load version, what, area): small, one per area asked for.
+_places: ResultCache = ResultCache(128)
 
 
 class GeoJSONResponse(JSONResponse):
@@ -112,6 +114,26 @@ def loaded(request: Request) -> tuple[list[str], list[str]]:
     return _boundaries.get((context(request).load_version, "loaded"), make)
 
 
+def area_bounds(request: Request, area: str | None) -> tuple[float, float, float, float] | None:
+    """The bbox of ``area``'s boundary (None: London's), cached per load."""
+
+    def make() -> tuple[float, float, float, float] | None:
+        with borrowed(request).connection() as db:
+            return areas.bounds(db, area)
+
+    return _places.get((context(request).load_version, "bounds", area), make)
+
+
+def ward_labels(request: Request, area: str | None) -> list[tuple[str, str, float, float]]:
+    """Each ward of ``area`` (None: London) with the point to write its name at, cached per load."""
+
+    def make() -> list[tuple[str, str, float, float]]:
+        with borrowed(request).connection() as db:
+            return areas.ward_labels(db, area)
+
+    return _places.get((context(request).load_version, "labels", area), make)
+
+
 def _collection(features: list[str], about: dict[str, Any]) -> Response:
     meta = json.dumps(about, separators=(",", ":"), default=str)
     body = (
@@ -126,7 +148,9 @@ def _collection(features: list[str], about: dict[str, Any]) -> Response:
     return Response(body, media_type=GEOJSON)
 
 
-def _layer(layer: dict[str, Any], found: Any) -> Response:
+def _layer(request: Request, layer: dict[str, Any], found: Any) -> Response:
+    """A place layer with what it draws, the attribution and the bbox of its area (the map zooms to it)."""
+    maps.with_bbox(layer, area_bounds(request, layer["metforward"]["area_code"]))
     layer["metforward"] = {**maps.about_answer(found), **layer["metforward"]}
     layer["attribution"] = ATTRIBUTION
     return Response(json.dumps(layer, separators=(",", ":"), default=str), media_type=GEOJSON)
@@ -221,7 +245,7 @@ def geo_hotspots(
     for feature in layer["features"]:
         feature["properties"]["verdict"] = VERDICT_WORDS[feature["properties"]["class"]]
     layer["metforward"]["months_present"] = found.meta["months_present"]
-    return _layer(layer, found)
+    return _layer(request, layer, found)
 
 
 @router.get(
@@ -249,7 +273,7 @@ def geo_hotstreets(
         months_present=found.meta["months_present"],
         months_asked=found.meta["months_asked"],
     )
-    return _layer(layer, found)
+    return _layer(request, layer, found)
 
 
 @router.get(
@@ -283,7 +307,29 @@ def geo_repeats(
         "months_asked": meta["months_asked"],
     }
     locations, _coverage = found.result
-    return _layer(maps.repeat_layer(locations, about), found)
+    return _layer(request, maps.repeat_layer(locations, about), found)
+
+
+@router.get(
+    "/geo/labels",
+    response_model=FeatureCollection,
+    response_class=GeoJSONResponse,
+    responses=_GEO_DOC,
+    summary="Ward names as points to write them at (the map's labels), with the area's bbox",
+)
+def geo_labels(
+    request: Request,
+    area: Annotated[str | None, Query(description="A borough, ward or LSOA name or GSS code (default: London).")] = (
+        None
+    ),
+) -> Response:
+    """Each ward of the area as a point inside it (shapely's point on surface) with its code and name."""
+    labels = ward_labels(request, area)
+    layer = maps.label_layer(labels, {"layer": "ward names", "area": area or "London", "wards": len(labels)})
+    layer["attribution"] = ATTRIBUTION
+    return Response(
+        json.dumps(maps.with_bbox(layer, area_bounds(request, area)), separators=(",", ":")), media_type=GEOJSON
+    )
 
 
 @router.get("/geo/months", response_model=MonthsResponse, responses=API_ERRORS, summary="Months loaded (for the map)")
