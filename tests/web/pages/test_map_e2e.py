@@ -126,3 +126,34 @@ def test_map_explorer(browser_page: tuple[Any, Any], browser: Any, live_server: 
         assert found == []
     finally:
         context.close()
+
+
+def _bounds(page: Any) -> list[float]:
+    """The map's view as west, south, east, north (read from the MapLibre map object)."""
+    (west, south), (east, north) = page.evaluate("() => document.getElementById('map').mfMap.getBounds().toArray()")
+    return [west, south, east, north]
+
+
+def test_place_layers_zoom_to_the_borough_and_name_its_wards(browser_page: tuple[Any, Any], live_server: Any) -> None:
+    page, recorder = browser_page
+    page.goto(f"{live_server.url}/map?month=2024-12")
+    _wait(page, "borough")
+    london = _bounds(page)
+    assert page.locator(".mf-map-label").count() == 0  # London's view: no ward names to clutter it
+    labels = page.request.get(f"{live_server.url}/api/v1/geo/labels?area=Camden").json()
+    camden, wards = labels["bbox"], {f["properties"]["name"] for f in labels["features"]}
+    assert len(wards) > 10
+    for layer in ("hotspots", "hotstreets", "repeats"):
+        page.select_option("#map-layer", layer)
+        page.select_option("#map-area", "E09000007")  # Camden
+        _wait(page, layer)
+        view = _bounds(page)
+        # the whole of Camden is in view, and the view is Camden's, not London's
+        assert view[0] <= camden[0] and view[1] <= camden[1] and view[2] >= camden[2] and view[3] >= camden[3], layer
+        assert view[2] - view[0] < 3 * (camden[2] - camden[0]) < london[2] - london[0], (layer, view, camden)
+        page.locator(".mf-map-label").first.wait_for(state="attached", timeout=15_000)
+        shown = set(page.locator(".mf-map-label").all_inner_texts())
+        assert len(shown & wards) > 10, (layer, sorted(shown))  # Camden's wards, by name
+        assert page.locator(".mf-map-label", has_text="Kentish Town South").count() == 1, layer
+    assert recorder.console_errors == []
+    assert recorder.external == []

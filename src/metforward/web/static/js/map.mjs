@@ -1,7 +1,7 @@
 // The map explorer: MapLibre GL over the store's boundaries (no external tiles unless configured).
 // Reads what to show from the #map element's data attributes (set from the page's GET parameters),
 // keeps the URL in step with the controls so a view can be shared, and says in words what is shown.
-import { Map as MapLibreMap, NavigationControl, Popup } from "/static/vendor/maplibre/maplibre-gl.mjs";
+import { Map as MapLibreMap, Marker, NavigationControl, Popup } from "/static/vendor/maplibre/maplibre-gl.mjs";
 
 const el = document.getElementById("map");
 const AREA_LAYERS = ["borough", "ward", "lsoa"];
@@ -21,6 +21,8 @@ const DIVERGING = [
   [1.96, "#fdb863", "hot side (z 1.96 to 2.58)"],
   [2.58, "#b35806", "hot spot, strong (z above 2.58)"],
 ];
+// Ward names are written from this zoom up (a borough fills the map), so London's view is not cluttered.
+const LABEL_ZOOM = 11.5;
 const VERDICT_COLOURS = { up: "#d55e00", down: "#009e73", "can't tell": "#505a5f" };
 
 const state = {
@@ -131,6 +133,61 @@ const map = new MapLibreMap({
   canvasContextAttributes: { preserveDrawingBuffer: true },
 });
 map.addControl(new NavigationControl({ showCompass: false }), "top-right");
+el.mfMap = map; // for the browser tests (the view's bounds)
+
+// Ward names as HTML markers (no glyph server is needed): the server gives each ward's name and a point
+// inside it (/geo/labels); only those in view are in the page, and only from LABEL_ZOOM up.
+let wardLabels = [];
+
+function showLabels() {
+  const bounds = map.getBounds();
+  const near = map.getZoom() >= LABEL_ZOOM;
+  for (const label of wardLabels) {
+    const show = near && bounds.contains(label.at);
+    if (show && !label.marker) {
+      const text = document.createElement("span");
+      text.className = "mf-map-label";
+      text.textContent = label.name;
+      text.dataset.code = label.code;
+      label.marker = new Marker({ element: text, anchor: "center" }).setLngLat(label.at).addTo(map);
+    } else if (!show && label.marker) {
+      label.marker.remove();
+      label.marker = null;
+    }
+  }
+}
+
+async function loadLabels() {
+  const response = await fetch(`${api}/geo/labels`);
+  if (!response.ok) return;
+  const data = await response.json();
+  wardLabels = data.features.map((f) => ({
+    code: f.properties.code,
+    name: f.properties.name,
+    at: f.geometry.coordinates,
+    marker: null,
+  }));
+  showLabels();
+}
+map.on("moveend", showLabels);
+
+// The place layers zoom to the area chosen (the layer's RFC 7946 bbox) when the area or the layer changes,
+// not when only the month or crime type does, so the user's own zoom stays.
+let fitted = null;
+
+function fitArea(data) {
+  const key = `${state.layer} ${state.area}`;
+  if (!data.bbox || key === fitted) return;
+  fitted = key;
+  const [west, south, east, north] = data.bbox;
+  map.fitBounds(
+    [
+      [west, south],
+      [east, north],
+    ],
+    { padding: 24, maxZoom: 15, animate: false },
+  );
+}
 
 const DATA_LAYERS = ["data-fill", "data-line", "data-circle"];
 
@@ -261,6 +318,8 @@ async function load() {
   if (AREA_LAYERS.includes(state.layer)) addAreaLayer(data);
   else if (state.layer === "hotspots") addHotspotLayer(data);
   else addPointLayer(data);
+  if (AREA_LAYERS.includes(state.layer)) fitted = null;
+  else fitArea(data);
   status.textContent = `${data.features.length} features drawn.`;
   document.body.dataset.mapLayer = state.layer;
   document.body.dataset.mapMonth = state.month;
@@ -314,4 +373,7 @@ slider.addEventListener("change", () => {
   changed();
 });
 
-map.on("load", load);
+map.on("load", () => {
+  loadLabels();
+  load();
+});
