@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import shapely
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -58,3 +59,21 @@ def test_a_category_not_loaded_and_a_level_not_known_are_refused(web_store: Path
     assert refused.value.field == "category"
     with pytest.raises(MapError):
         maps.Query(level="county")
+
+
+def test_an_area_has_its_bounds_and_each_ward_a_label_point_inside_it(web_store: Path) -> None:
+    with Database(web_store, read_only=True) as db:
+        london = maps.bounds(db, None)
+        camden = maps.bounds(db, "Camden")
+        labels = maps.ward_labels(db, "Camden")
+        shapes = maps.boundaries(db, "ward")
+        every = maps.ward_labels(db)
+    assert london is not None and camden is not None
+    west, south, east, north = camden
+    assert london[0] < west < east < london[2] and london[1] < south < north < london[3]
+    assert (east - west) < (london[2] - london[0]) / 4  # a borough, not London
+    assert len(labels) > 10 and "Kentish Town South" in {name for _code, name, _lon, _lat in labels}
+    for code, _name, lon, lat in labels:
+        assert west <= lon <= east and south <= lat <= north
+        assert shapely.from_wkb(shapes[code][1]).contains(shapely.Point(lon, lat)), code  # inside its ward
+    assert {code for code, *_ in labels} < {code for code, *_ in every} and len(every) == len(shapes)
