@@ -186,7 +186,8 @@ def plan_refresh(
     files: dict[str, tuple[Source, str, set[str]]] = {}
     untracked: Counter[str] = Counter()
     for kind, force, months, path, _member, sha, _rows in live_loads(db):
-        if isinstance(path, str) and path.startswith(BUILT_IN):  # metforward's own reference data: a file loaded later replaces it
+        # metforward's own reference data: a file loaded later replaces it
+        if isinstance(path, str) and path.startswith(BUILT_IN):
             continue
         if kind in KINDS and force and months:
             last[(force, kind)] = max(last.get((force, kind), months[-1]), months[-1])

@@ -31,15 +31,15 @@ class Query:
     before: str | None = None
     after: str | None = None
     around: str | None = None
-    window: int = 21
-    level: str = "borough"
+    window: int = compare_question.Query.window  # compare's defaults: one place for each
+    level: str = compare_question.Query.level
     area: str | None = None
-    source: str = "police-uk"
+    source: str = compare_question.Query.source
     force: str | None = None
     kind: str | None = None
     scheme: str = "ons-css"
-    alpha: float = 0.05
-    method: str = "quasi"
+    alpha: float = compare_question.Query.alpha
+    method: str = compare_question.Query.method
 
     def spec(self) -> CompareSpec:
         """The count comparison the harm rests on, checked: :class:`BadRequest` naming the option at fault
