@@ -23,9 +23,11 @@ from typer.testing import CliRunner, Result
 import metforward.ingest.download as download_module
 from metforward.cli import app
 from metforward.errors import FetchError
+from metforward.ingest import builtin
 from metforward.ingest.catalogue import BASE_URL_ENV, catalogue, source
 from metforward.ingest.fetch import plan_fetch
 from metforward.ingest.forcelist import FORCES_FILE, resolve_force
+from metforward.store.catalog import reference_held
 from metforward.store.database import Database
 from tests.ingest.loopback import Archive, Server, catalogue_path, serve_source
 from tests.ingest.test_fetch import policeuk_archive
@@ -103,7 +105,8 @@ def test_fetch_downloads_checks_and_ingests_named_sources(server: Server, corpus
     assert states == dict.fromkeys(FILES, "downloaded")
     assert [g.status for g in server.gets(borough)] == [503, 200]
     assert [(g.status, g.headers.get("range")) for g in server.gets(perception)] == [(200, None), (206, "bytes=5000-")]
-    loaded = {(kind, digest) for kind, _f, _m, digest, *_ in loads_of(db)}
+    with Database(db, read_only=True) as store:
+        loaded = set(store.execute("SELECT kind, sha256 FROM loads WHERE NOT starts_with(source_path, 'built-in:')"))
     expected = {
         ("datastore-borough", sha((corpus / FILES["datastore-borough"]).read_bytes())),
         ("survey-london-perception", sha((corpus / FILES["survey-perception"]).read_bytes())),
@@ -111,6 +114,13 @@ def test_fetch_downloads_checks_and_ingests_named_sources(server: Server, corpus
         ("boundaries", sha((corpus / FILES["boundaries-boroughs"]).read_bytes())),
     }
     assert loaded == expected
+    # the store had no lookups and no ward or LSOA boundaries: the built-in ones came after the sources
+    assert [f["path"] for f in out["built_in"]] == [  # type: ignore[union-attr,index]
+        "built-in:london_lsoa11_lsoa21_lad22.csv.gz",
+        "built-in:london_lsoa21_ward24_lad24.csv.gz",
+        "built-in:london_ward24_boundaries.geojson.gz",
+        "built-in:london_lsoa21_boundaries.geojson.gz",
+    ]
     for name in FILES:  # each file is kept in the cache under its source's folder
         s = source(name)
         assert (cache / s.id / (s.file or "")).read_bytes() == (corpus / FILES[name]).read_bytes()
@@ -128,7 +138,9 @@ def test_fetch_reports_each_failure_and_loads_the_rest(server: Server, corpus: P
     assert not (cache / "survey-perception" / "public-perception-data.csv").exists()  # a wrong file is not kept
     # the Datastore API did not answer for the borough file: the catalogue's link was used, with a warning
     assert "datastore-borough: the London Datastore API did not answer" in " ".join(result.stdout.split())
-    assert {kind for kind, *_ in loads_of(db)} == {"datastore-borough", "mopac-strength", "boundaries"}
+    with Database(db, read_only=True) as store:
+        fetched = store.execute("SELECT DISTINCT kind FROM loads WHERE NOT starts_with(source_path, 'built-in:')")
+    assert {kind for (kind,) in fetched} == {"datastore-borough", "mopac-strength", "boundaries"}
     # progress went to standard error as plain lines (not a terminal)
     assert "download datastore-borough:" in result.stderr and "loaded " in result.stderr
 
@@ -167,6 +179,10 @@ def test_fetch_all_takes_the_areas_sources_and_forces(server: Server, tmp_path: 
     }
     assert len(server.gets("/data/archive/2024-03.zip")) == 3  # downloaded once, then 304 Not Modified twice
     assert [g.status for g in server.gets("/data/archive/2024-03.zip")] == [200, 304, 304]
+    # what the server lacked of London's reference data came built in: the store lacks none of it
+    with Database(db, read_only=True) as store:
+        assert builtin.missing(reference_held(store)) == []
+    assert out["built_in"], "the run loaded none of the built-in reference data"
 
 
 def test_any_force_by_id_name_or_slug_with_the_list_cached(server: Server, tmp_path: Path) -> None:

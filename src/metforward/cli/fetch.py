@@ -19,7 +19,7 @@ from metforward.ingest.catalogue import AREAS, BASE_URL_ENV, source
 from metforward.ingest.download import Download
 from metforward.ingest.fetch import DEFAULT_BASE_URL, DEFAULT_CACHE, KINDS, fetch
 from metforward.ingest.readers import ReadOptions
-from metforward.ingest.supply import DEFAULT_AREA, SupplySummary, fetch_all, fetch_police, fetch_sources
+from metforward.ingest.supply import DEFAULT_AREA, SupplySummary, complete, fetch_all, fetch_police, fetch_sources
 
 #: ``--base-url``, shared by ``fetch`` and ``refresh``.
 BaseUrl = Annotated[
@@ -193,10 +193,18 @@ def fetch_command(
                         kinds=kinds,
                         progress=shown,
                         options=options,
+                        built_in_reference=True,
                     )
                 else:
+                    alone = not (force and months is not None)  # else built-ins come after police.uk's files
                     summary = fetch_sources(
-                        db, chosen, base_url=base_url, cache_dir=cache, progress=shown, options=options
+                        db,
+                        chosen,
+                        base_url=base_url,
+                        cache_dir=cache,
+                        progress=shown,
+                        options=options,
+                        built_in_reference=alone,
                     )
                 if force and months is not None and not all_sources:
                     fetch_police(
@@ -210,6 +218,7 @@ def fetch_command(
                         options=options,
                         summary=summary,
                     )
+                    complete(db, summary, built_in_reference=True)
     except KeyboardInterrupt as exc:
         raise Interrupted(
             f"interrupted: run the same command again to resume (partial downloads are in {cache})"

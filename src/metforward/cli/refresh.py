@@ -89,7 +89,9 @@ def refresh_command(
     try:
         with progress(not as_json) as shown, writer(ctx) as db:
             plan = plan_refresh(db, base_url=base_url, cache_dir=cache)
-            summary = run_refresh(db, plan, base_url=base_url, cache_dir=cache, progress=shown, options=options)
+            summary = run_refresh(
+                db, plan, base_url=base_url, cache_dir=cache, progress=shown, options=options, built_in_reference=True
+            )
     except KeyboardInterrupt as exc:
         raise Interrupted(
             f"interrupted: run the same command again to resume (partial downloads are in {cache})"

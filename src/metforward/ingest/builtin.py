@@ -6,7 +6,7 @@ to place police.uk rows in LSOAs, wards and boroughs and to draw them, so that a
 one police.uk file answers ``hotspots``, ``hotstreets``, ``compare --level borough`` and the map
 layers with no other file loaded. Other regions' reference data comes through ``fetch``.
 
-When they are loaded (first use): at the end of every write run that loaded a file (``ingest``,
+When they are loaded (first use): at the end of every write run that loaded a file (``ingest``, ``refresh``,
 ``fetch``), each built-in file whose table (the two lookups) or boundary level (borough, ward,
 LSOA) holds no rows at all in the store is loaded through the normal ingest path, in its own
 transaction, recorded in ``loads`` with ``source_path`` ``built-in:<file>``. Readers (every

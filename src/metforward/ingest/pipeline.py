@@ -6,7 +6,7 @@ loads them, and a boundaries file places every search again in its own: a killed
 search loaded but unplaced. Searches left unplaced by an older metforward are placed at the end
 of the next run (:func:`after_ingest`).
 
-A run asked to (``built_in_reference``: ``metforward ingest`` and ``fetch``) ends by loading the
+A run asked to (``built_in_reference``: ``metforward ingest``, ``fetch`` and ``refresh``) ends by loading the
 reference data built into metforward that the store has none of (:mod:`metforward.ingest.builtin`),
 so a fresh store with one police.uk file can be asked every question about London.
 """

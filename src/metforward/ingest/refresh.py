@@ -35,6 +35,7 @@ from metforward.ingest.supply import (
     SourceResult,
     SupplySummary,
     cache_path,
+    complete,
     fetch_police,
     fetch_sources,
     from_source,
@@ -227,10 +228,12 @@ def run_refresh(
     cache_dir: Path = DEFAULT_CACHE,
     progress: FetchProgress | None = None,
     options: ReadOptions | None = None,
+    built_in_reference: bool = False,
 ) -> SupplySummary:
     """Fetch and load what ``plan`` names; every failure is recorded in the summary and the rest goes on.
 
     ``plan`` is one made without ``check`` (its errors are the police.uk API's).
+    ``built_in_reference``: see :func:`~metforward.ingest.supply.complete`.
     """
     loaded = {f.source.id: f.loaded for f in plan.files}
     summary = fetch_sources(
@@ -258,4 +261,4 @@ def run_refresh(
     summary.sources.extend(
         SourceResult("policeuk", "failed", message=e.removeprefix("policeuk: ")) for e in plan.errors
     )
-    return summary
+    return complete(db, summary, built_in_reference=built_in_reference)

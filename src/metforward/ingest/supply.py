@@ -36,7 +36,7 @@ from metforward.ingest.fetch import (
     fetch,
 )
 from metforward.ingest.forcelist import ARCHIVE_ONLY, force_list
-from metforward.ingest.pipeline import IngestSummary, detect, ingest_paths
+from metforward.ingest.pipeline import IngestSummary, detect, ingest_paths, load_built_in
 from metforward.ingest.readers import ReadOptions
 from metforward.ingest.sources import GZIP_MAGIC, InputData, InputFile
 from metforward.store.database import Database
@@ -241,12 +241,14 @@ def fetch_sources(
     options: ReadOptions | None = None,
     retries: int = 3,
     loaded: Unchanged | None = None,
+    built_in_reference: bool = False,
 ) -> SupplySummary:
     """Download every source (each failure recorded, the others go on), then ingest what was downloaded.
 
     ``loaded`` (``refresh``) gives the SHA-256s of a source's files already loaded: a file whose
     checksum is among them is not ingested again. Without it every file is ingested (as
     ``ingest`` would: a Datastore table or reference file replaces the earlier load of its kind).
+    ``built_in_reference``: as for :func:`~metforward.ingest.pipeline.ingest_paths` (see :func:`complete`).
     """
     summary = SupplySummary()
     paths: list[Path] = []
@@ -282,6 +284,16 @@ def fetch_sources(
                 db, paths, options or ReadOptions(), progress=progress.ingested if progress is not None else None
             )
         )
+    return complete(db, summary, built_in_reference=built_in_reference)
+
+
+def complete(db: Database, summary: SupplySummary, *, built_in_reference: bool) -> SupplySummary:
+    """End a supply run: with ``built_in_reference`` (what ``fetch`` and ``refresh`` do), when the run
+    loaded a file, load the built-in reference data the store still lacks
+    (:func:`~metforward.ingest.pipeline.load_built_in`), after every source of the run, so a
+    lookup or boundary file fetched in the same run is never shadowed by the built-in one."""
+    if built_in_reference and any(f.load_id is not None for f in summary.files):
+        summary.built_in.extend(load_built_in(db))
     return summary
 
 
@@ -339,10 +351,12 @@ def fetch_all(
     kinds: Sequence[str] = ("street", "outcomes", "stop-and-search"),
     progress: FetchProgress | None = None,
     options: ReadOptions | None = None,
+    built_in_reference: bool = False,
 ) -> SupplySummary:
     """Every catalogue source of ``area`` (manual ones reported), then police.uk for the area's forces.
 
     police.uk months are ``months`` (first, last) or the newest month data.police.uk lists.
+    ``built_in_reference``: see :func:`complete`.
     """
     summary = fetch_sources(
         db, area_sources(area), base_url=base_url, cache_dir=cache_dir, progress=progress, options=options
@@ -354,7 +368,7 @@ def fetch_all(
         forces = area_forces(area, base_url, cache_dir)
     except FetchError as exc:
         summary.sources.append(SourceResult("policeuk", "failed", message=str(exc)))
-        return summary
+        return complete(db, summary, built_in_reference=built_in_reference)
     fetch_police(
         db,
         forces,
@@ -366,4 +380,4 @@ def fetch_all(
         options=options,
         summary=summary,
     )
-    return summary
+    return complete(db, summary, built_in_reference=built_in_reference)
