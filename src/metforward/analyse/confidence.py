@@ -49,15 +49,20 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.stats import norm
 
+from metforward.analyse import lazy
 from metforward.analyse.poisson import bh_qvalues
 from metforward.analyse.proportions import newcombe_difference, wilson
 from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.errors import MetforwardError
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 ASSUMED_BOROUGH_N = 400
 SURVEYED_BOROUGHS = 32
@@ -216,7 +221,7 @@ def two_proportion_p(sa: float, na: float, sb: float, nb: float) -> float:
     if se == 0:
         return 1.0
     z = (sa / na - sb / nb) / se
-    return float(2 * norm.sf(abs(z)))
+    return float(2 * stats.norm.sf(abs(z)))
 
 
 def year_on_year_of(

@@ -63,14 +63,19 @@ McCullagh and Nelder ch. 4), tested as one against placebo data; the split would
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.analyse.poisson import CANT_TELL, bh_qvalues, compare_poisson, verdicts
 from metforward.errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 Floats = NDArray[np.float64]
 Method = Literal["quasi", "poisson"]

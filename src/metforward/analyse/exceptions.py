@@ -28,17 +28,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.analyse.compare import CompareRow, CompareTable, Period
 from metforward.analyse.funnel import funnel
 from metforward.analyse.poisson import bh_qvalues
 from metforward.analyse.spc import Season, latest_seasonal_xmr, seasonal_factors
 from metforward.domain.areas import force_of_borough
 from metforward.domain.periods import add_months, month_range, month_text
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 #: The smallest change worth discussing, as a share of the expectation: 10%. On the Datastore
 #: 2008-2016 borough file the median year-on-year change of a borough x major-category cell is

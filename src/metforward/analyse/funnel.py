@@ -33,11 +33,18 @@ over-dispersion adjustment (Spiegelhalter 2005) are one funnel method with one r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+
+from metforward.analyse import lazy
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
+
 
 Floats = NDArray[np.float64]
 Method = Literal["additive", "multiplicative"]

@@ -33,16 +33,21 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.analyse.compare import CompareRow, CompareSpec, CompareTable
 from metforward.analyse.dispersion import dispersion_line, pool_dispersion
 from metforward.analyse.harm import load_weights
 from metforward.analyse.poisson import bh_qvalues, verdicts
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 Floats = NDArray[np.float64]
 

@@ -41,14 +41,21 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse, special
 
+from metforward.analyse import lazy
 from metforward.analyse.poisson import bh_qvalues
 from metforward.errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from scipy import sparse, special
+else:
+    sparse = lazy.module("scipy.sparse")
+    special = lazy.module("scipy.special")
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.int64]

@@ -78,13 +78,20 @@ import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import signal, spatial, stats
 
+from metforward.analyse import lazy
 from metforward.errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from scipy import signal, spatial, stats
+else:
+    signal = lazy.module("scipy.signal")
+    spatial = lazy.module("scipy.spatial")
+    stats = lazy.module("scipy.stats")
 
 TimeUnit = Literal["day", "month"]
 

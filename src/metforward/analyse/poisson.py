@@ -34,12 +34,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 UP, DOWN, CANT_TELL = "up", "down", "can't tell"
 #: The three verdicts :func:`verdicts` can return.

@@ -18,8 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from scipy.stats import norm
+from metforward.analyse import lazy
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,7 @@ def wilson(successes: float, n: float, *, confidence: float = 0.95) -> Estimate:
         raise ValueError("a proportion needs a denominator above 0")
     if not 0 <= successes <= n:
         raise ValueError(f"successes ({successes}) must lie between 0 and n ({n})")
-    z = float(norm.ppf(1 - (1 - confidence) / 2))
+    z = float(stats.norm.ppf(1 - (1 - confidence) / 2))
     p = successes / n
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
