@@ -186,3 +186,38 @@ def test_without_readers_a_load_writes_in_place(web_store: Path, tmp_path: Path)
         assert db.path == str(store)
         db.run("DELETE FROM rejects")
     assert store.stat().st_ino == inode
+
+
+def test_a_load_beside_readers_keeps_what_a_crashed_writer_committed_to_the_write_ahead_log(
+    web_store: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "s.duckdb"
+    shutil.copy(web_store, store)
+    rejects = duckdb.connect(str(store), read_only=True).execute("SELECT count(*) FROM rejects").fetchone()
+    assert rejects is not None and rejects[0] > 0
+    crash = (
+        "import duckdb, os\n"
+        f"con = duckdb.connect({str(store)!r})\n"
+        "con.execute(\"SET checkpoint_threshold = '10GB'\")\n"
+        "con.execute('PRAGMA disable_checkpoint_on_shutdown')\n"
+        "con.execute('DELETE FROM rejects')\n"  # committed, in the WAL only
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash], check=True)
+    wal = store.with_name(store.name + ".wal")
+    assert wal.exists()
+    reader = Reader(store)
+    try:
+        assert reader.count("rejects") == 0  # readers see the committed delete
+        with writing(store, wait=0) as db:
+            assert db.path.endswith(f".next-{os.getpid()}")  # written beside the store
+            assert db.scalar("SELECT count(*) FROM rejects") == 0  # the copy carries the log
+            db.run("INSERT INTO rejects VALUES (1, 'x', 1, NULL, NULL, 'a row added by the load')")
+    finally:
+        reader.close()
+    assert not wal.exists(), "the old version's write-ahead log was left beside the new store"
+    fresh = duckdb.connect(str(store), read_only=True)
+    try:
+        assert fresh.execute("SELECT count(*) FROM rejects").fetchone() == (1,)
+    finally:
+        fresh.close()

@@ -147,8 +147,11 @@ def writing(path: str | Path, *, wait: float = DEFAULT_WAIT, notice: Notice | No
 def _beside(path: Path) -> Iterator[Database]:
     """Write the next version of ``path`` in a copy beside it and move the copy into place at the end."""
     following = path.with_name(f"{path.name}.next-{os.getpid()}")
+    log = path.with_name(path.name + ".wal")  # left by a writer that stopped before its checkpoint
     try:
         shutil.copyfile(path, following)
+        if log.exists():  # what it committed is in the log only: the copy takes it along
+            shutil.copyfile(log, following.with_name(following.name + ".wal"))
         with Database(following) as db:
             yield db
             ensure_cubes(db)
@@ -157,6 +160,9 @@ def _beside(path: Path) -> Iterator[Database]:
             raise StoreError(
                 f"the next version of {path} was not written whole; the store is unchanged: run this again"
             )
+        # the old version's log must not meet the new file (a reader opening it would replay it there):
+        # gone first, so a reader opening in between sees the old version without its last commits
+        log.unlink(missing_ok=True)
         os.replace(following, path)
     finally:
         for leftover in (following, following.with_name(following.name + ".wal")):
