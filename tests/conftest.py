@@ -18,6 +18,7 @@ from metforward.ingest.pipeline import IngestSummary, ingest_paths
 from metforward.settings import Settings
 from metforward.store.database import Database
 from metforward.web.app import create_app
+from tests.records_backends import postgres_server, records_db, records_templates, records_url  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"
