@@ -19,7 +19,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from metforward.records import accounts, backup, migrate
+from metforward.errors import Forbidden
+from metforward.records import accounts, audit, backup, migrate
 from metforward.records.access import Action, Principal, operator, require
 from metforward.records.db import Database, shown
 from metforward.records.keys import Keys, load
@@ -68,7 +69,13 @@ def needs(action: Action, *, migrated: bool = True) -> Callable[[F], F]:
                 if ctx.obj.acting_as:  # accounts are found in a database that is set up
                     migrate.check(database)
             ctx.call_on_close(database.close)
-            principal = require(acting(ctx, database), action)
+            who = acting(ctx, database)
+            try:
+                principal = require(who, action)
+            except Forbidden:
+                if migrated:
+                    audit.refused(database, who, f"metforward {ctx.command_path.split(' ', 1)[-1]}", action, None)
+                raise
             ctx.obj.records = Opened(database, principal, settings.records_key_file)
             return command(*args, **kwargs)
 

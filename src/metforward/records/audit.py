@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from metforward.records.access import Principal
+from metforward.records.db import Database
 from metforward.records.models import AuditEntry, AuditHead, now
 
 GENESIS = "0" * 64
@@ -194,3 +195,9 @@ def rows_between(session: Session, start: dt.datetime | None, end: dt.datetime |
         query = query.where(AuditEntry.at < end)
     for entry in session.scalars(query.execution_options(yield_per=1000)):
         yield AuditRow(**{**_fields(entry), "at": stamp(entry.at), "hash": entry.hash})
+
+
+def refused(database: Database, who: Principal, what: str, action: str, borough: str | None) -> None:
+    """Record that the access rule refused ``who`` (OWASP ASVS V7.1.3: access control failures are logged)."""
+    with database.transaction() as session:
+        append(session, who, "refused", borough=borough, detail=f"{action}: {what}")
