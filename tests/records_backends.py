@@ -101,29 +101,37 @@ class Templates:
         self.factory = factory
         self.made: dict[str, str] = {}
 
-    def template(self, backend: str) -> str:
-        if backend not in self.made:
+    def template(self, backend: str, cast: bool) -> str:
+        key = f"{backend}-{'cast' if cast else 'empty'}"
+        if key not in self.made:
+            name = f"records_{key.replace('-', '_')}"
             if backend == "sqlite":
-                url = f"sqlite:///{self.factory.mktemp('records-template') / 'template.records.sqlite'}"
+                url = f"sqlite:///{self.factory.mktemp('records-template') / f'{name}.records.sqlite'}"
             else:
                 server: PostgresServer = self.request.getfixturevalue("postgres_server")
-                server.admin("CREATE DATABASE records_template")
-                url = server.url("records_template")
+                server.admin(f"CREATE DATABASE {name}")
+                url = server.url(name)
             with Database(url) as database:
                 migrate.upgrade(database)
-            self.made[backend] = url
-        return self.made[backend]
+                if cast:
+                    from tests.records.cast import add_cast
 
-    def fresh(self, backend: str, folder: Path) -> str:
-        """The URL of a new migrated database of ``backend`` (a SQLite file in ``folder``)."""
-        template = self.template(backend)
+                    add_cast(database)
+            self.made[key] = url
+        return self.made[key]
+
+    def fresh(self, backend: str, folder: Path, *, cast: bool = False) -> str:
+        """The URL of a new migrated database of ``backend`` (a SQLite file in ``folder``), holding the
+        accounts of ``tests/records/cast.py`` when ``cast``."""
+        template = self.template(backend, cast)
         if backend == "sqlite":
-            path = folder / "test.records.sqlite"
+            path = folder / f"test-{uuid.uuid4().hex[:8]}.records.sqlite"
             shutil.copy(template.removeprefix("sqlite:///"), path)
             return f"sqlite:///{path}"
         server: PostgresServer = self.request.getfixturevalue("postgres_server")
         name = f"t_{uuid.uuid4().hex[:12]}"
-        server.admin(f"CREATE DATABASE {name} TEMPLATE records_template")
+        source = f"records_{backend}_{'cast' if cast else 'empty'}"
+        server.admin(f"CREATE DATABASE {name} TEMPLATE {source}")
         return server.url(name)
 
 
@@ -142,4 +150,16 @@ def records_url(request: pytest.FixtureRequest, records_templates: Templates, tm
 def records_db(records_url: str) -> Iterator[Database]:
     """The fresh records database of ``records_url``, open."""
     with Database(records_url) as database:
+        yield database
+
+
+@pytest.fixture(params=BACKENDS)
+def cast_url(request: pytest.FixtureRequest, records_templates: Templates, tmp_path: Path) -> str:
+    """A fresh records database holding the accounts of tests/records/cast.py, on SQLite and PostgreSQL."""
+    return records_templates.fresh(request.param, tmp_path, cast=True)
+
+
+@pytest.fixture
+def cast_db(cast_url: str) -> Iterator[Database]:
+    with Database(cast_url) as database:
         yield database
