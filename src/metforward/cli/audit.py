@@ -30,7 +30,7 @@ def _day(text: str | None, option: str) -> dt.datetime | None:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-@app.command()
+@app.command(name="verify")
 @needs(Action.ADMIN)
 def verify(ctx: typer.Context) -> None:
     """Check the hash chain: exit 0 when intact, 1 naming the first broken row (changed, removed or moved)."""
@@ -51,7 +51,7 @@ def _write(stream: TextIO, rows: list[dict[str, object]], fmt: str) -> None:
         write_csv(stream, rows, audit.AuditRow.columns())
 
 
-@app.command()
+@app.command(name="export")
 @needs(Action.ADMIN)
 def export(
     ctx: typer.Context,

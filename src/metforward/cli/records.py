@@ -93,7 +93,7 @@ def opened(ctx: typer.Context) -> Opened:
 app = typer.Typer(help="The records database (accounts, audit, restricted records): migrations and backups.")
 
 
-@app.command()
+@app.command(name="upgrade")
 @needs(Action.ADMIN, migrated=False)
 def upgrade(ctx: typer.Context) -> None:
     """Create the records database, or bring it up to this version's migrations (back it up first)."""
@@ -119,7 +119,7 @@ def backup_command(
     typer.echo(f"{done.path}: {done.size:,} bytes, {done.backend}, audit log to row {done.audit_rows}")
 
 
-@app.command()
+@app.command(name="restore")
 @needs(Action.ADMIN, migrated=False)
 def restore(
     ctx: typer.Context,

@@ -36,7 +36,7 @@ def _password(stdin: bool, prompt: bool = True) -> str | None:
     return entered
 
 
-@app.command()
+@app.command(name="add")
 @needs(Action.ADMIN)
 def add(
     ctx: typer.Context,
@@ -105,7 +105,7 @@ def list_users(
     Console().print(table)
 
 
-@app.command()
+@app.command(name="disable")
 @needs(Action.ADMIN)
 def disable(
     ctx: typer.Context,
@@ -117,7 +117,7 @@ def disable(
     typer.echo(f"disabled {done.email}")
 
 
-@app.command()
+@app.command(name="enable")
 @needs(Action.ADMIN)
 def enable(
     ctx: typer.Context,
@@ -147,7 +147,7 @@ def reset_password(
     typer.echo(f"new password set for {done.email}; its sessions ended")
 
 
-@app.command()
+@app.command(name="totp")
 @needs(Action.ADMIN)
 def totp(
     ctx: typer.Context,
