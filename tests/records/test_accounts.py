@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from metforward.errors import BadRequest, Forbidden, NotFound, TooManyAttempts, Unauthenticated
-from metforward.records import accounts, sessions
+from metforward.records import accounts, audit, sessions
 from metforward.records.db import Database
 from metforward.records.keys import Keys
 from tests.records.cast import CAMDEN, OPERATOR, PASSWORD, WESTMINSTER
@@ -109,3 +109,29 @@ def test_a_second_factor_is_asked_for_once_set_up_or_required(cast_db: Database)
         sign_in(cast_db, "analyst@example.org")  # required, and none set up
     accounts.require_totp(cast_db, OPERATOR, "analyst", False)
     assert sign_in(cast_db, "analyst@example.org")
+
+
+def test_single_sign_on_provisions_the_account_and_signs_in_through_the_same_function(cast_db: Database) -> None:
+    def rows() -> list[str]:
+        with cast_db.reading() as session:
+            return [r.action for r in audit.rows_between(session, None, None)]
+
+    made = accounts.provision(cast_db, "SSO@Police.example", "partner", ["Hackney"], name="Sam", source="oidc:test")
+    assert (made.email, made.role, made.boroughs, made.has_password) == (
+        "sso@police.example",
+        "partner",
+        ("E09000012",),
+        False,
+    )
+    before = len(rows())
+    accounts.provision(cast_db, "sso@police.example", "partner", ["Hackney"], source="oidc:test")
+    assert len(rows()) == before  # nothing changed, nothing logged
+    moved = accounts.provision(cast_db, "sso@police.example", "borough", ["Hackney", "Camden"], source="oidc:test")
+    assert (moved.role, moved.boroughs) == ("borough", (CAMDEN, "E09000012")) and rows()[-1] == "user_sync"
+    token, who = accounts.sign_in(cast_db, "sso@police.example", method="oidc:test", address="10.0.0.2")
+    assert sessions.resolve(cast_db, token, "10.0.0.2") == who and rows()[-1] == "sign_in"
+    with pytest.raises(Unauthenticated):
+        sign_in(cast_db, "sso@police.example", "no password at all")  # no password sign-in for it
+    accounts.set_enabled(cast_db, OPERATOR, "sso@police.example", False)
+    with pytest.raises(Unauthenticated):
+        accounts.sign_in(cast_db, "sso@police.example", method="oidc:test")

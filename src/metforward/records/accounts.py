@@ -71,7 +71,7 @@ def _account(user: User) -> Account:
         email=user.email,
         name=user.name,
         role=Role(user.role),
-        boroughs=tuple(b.borough_code for b in user.boroughs),
+        boroughs=tuple(sorted(b.borough_code for b in user.boroughs)),
         enabled=user.enabled,
         totp=user.totp_secret is not None,
         has_password=user.password_hash is not None,
@@ -402,6 +402,43 @@ def sign_in(
             )
             return start_session(session, user, address[:64], user_agent, method)
     raise Unauthenticated(GENERIC)
+
+
+def provision(
+    database: Database, email: str, role: str, borough_names: list[str], *, name: str = "", source: str
+) -> Account:
+    """Create, or bring up to date, an account whose role and boroughs an identity provider asserts (single
+    sign-on: its claims mapped to a role and boroughs by settings). No password is set. Audited as
+    ``source`` (e.g. ``oidc:PROVIDER``), before and after, only when something changed."""
+    address, kind = normal_email(email), parse_role(role)
+    codes = _scope(kind, borough_names)
+    by = Principal(actor=source, role=Role.ADMIN, address=source)
+    with database.transaction() as session:
+        user = session.scalars(select(User).where(User.email == address)).one_or_none()
+        if user is None:
+            user = User(email=address, name=name.strip(), role=kind.value, password_hash=None)
+            user.boroughs = [UserBorough(borough_code=code) for code in codes]
+            session.add(user)
+            session.flush()
+            audit.append(session, by, "user_add", record_type="user", record_id=user.id, after=_audited(user))
+            return _account(user)
+        before = _audited(user)
+        if (
+            user.role != kind.value
+            or sorted(b.borough_code for b in user.boroughs) != codes
+            or (name and name != user.name)
+        ):
+            user.role = kind.value
+            user.boroughs = [b for b in user.boroughs if b.borough_code in codes]
+            held = {b.borough_code for b in user.boroughs}
+            user.boroughs += [UserBorough(borough_code=code) for code in codes if code not in held]
+            user.name = name.strip() or user.name
+            user.updated_at = now()
+            session.flush()
+            audit.append(
+                session, by, "user_sync", record_type="user", record_id=user.id, before=before, after=_audited(user)
+            )
+        return _account(user)
 
 
 def principal_as(database: Database, email: str, address: str) -> Principal:

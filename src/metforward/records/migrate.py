@@ -17,8 +17,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 
-from metforward.errors import RecordsOutOfDateError
+from metforward.errors import RecordsOutOfDateError, StoreError
 from metforward.records.db import Database, shown, sqlite_path
 
 
@@ -115,6 +116,12 @@ def open_database(url: str, *, create: bool = False) -> Database:
                 )
             upgrade(database)
         check(database)
+    except OperationalError as exc:
+        database.close()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+        raise StoreError(
+            f"cannot open the records database {shown(database.url)}: {reason} (check --records or METFORWARD_RECORDS_URL)"
+        ) from exc
     except BaseException:
         database.close()
         raise

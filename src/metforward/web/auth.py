@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from metforward.errors import Forbidden, MetforwardError, RecordsOutOfDateError, TooManyAttempts, Unauthenticated
+from metforward.errors import Forbidden, MetforwardError, StoreError, TooManyAttempts, Unauthenticated
 from metforward.records import accounts, audit, boroughs, migrate, sessions
 from metforward.records.access import Action, Principal, require
 from metforward.records.db import Database
@@ -64,7 +64,7 @@ class Records:
         try:
             self.database = migrate.open_database(url)
             self.keys = load(key_file)
-        except RecordsOutOfDateError as exc:
+        except StoreError as exc:  # not set up, behind the code, or unreachable: the public site still runs
             self.problem = str(exc)
             log.warning("sign-in is off: %s", exc)
 
