@@ -308,7 +308,7 @@ def test_without_a_records_database_sign_in_is_off_and_the_rest_works(tmp_path: 
     store = tmp_path / "store.duckdb"
     Store(store).close()
     with TestClient(create_app(Settings(db_path=store)), raise_server_exceptions=False) as client:
-        assert client.get("/login").status_code == 503
+        assert client.get("/login").status_code == 409
         assert "metforward records upgrade" in client.get("/login").text
         assert client.get("/").status_code == 200
     assert not store.with_suffix(".records.sqlite").exists()  # nothing was created

@@ -29,7 +29,14 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from metforward.errors import Forbidden, MetforwardError, StoreError, TooManyAttempts, Unauthenticated
+from metforward.errors import (
+    Forbidden,
+    MetforwardError,
+    RecordsOutOfDateError,
+    StoreError,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from metforward.records import accounts, audit, boroughs, migrate, sessions
 from metforward.records.access import Action, Principal, require
 from metforward.records.db import Database
@@ -59,6 +66,9 @@ class Records:
         self.database: Database | None = None
         self.keys: Keys | None = None
         self.problem = "the records database is not open"
+        #: 409 while the records database is not set up (an honest state: the page says what to run),
+        #: 503 while it cannot be reached.
+        self.status = 503
 
     def open(self, url: str, key_file: Any) -> None:
         try:
@@ -66,6 +76,7 @@ class Records:
             self.keys = load(key_file)
         except StoreError as exc:  # not set up, behind the code, or unreachable: the public site still runs
             self.problem = str(exc)
+            self.status = 409 if isinstance(exc, RecordsOutOfDateError) else 503
             log.warning("sign-in is off: %s", exc)
 
     def close(self) -> None:
@@ -75,7 +86,8 @@ class Records:
 
     def require(self) -> tuple[Database, Keys]:
         if self.database is None or self.keys is None:
-            raise WebError(503, "records_unavailable", f"Sign-in is not available: {self.problem}")
+            code = "records_not_set_up" if self.status == 409 else "records_unavailable"
+            raise WebError(self.status, code, f"Sign-in is not available: {self.problem}")
         return self.database, self.keys
 
 
