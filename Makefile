@@ -10,6 +10,8 @@ SYSTEM_PACKAGES := python3-venv python3-pip
 REPORT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 # The web tests drive Debian's Chromium with Playwright; benchmarks/web.py loads the server with wrk.
 WEB_PACKAGES := chromium wrk
+# The records tests run against a real PostgreSQL too (a throwaway cluster the tests start and remove).
+RECORDS_PACKAGES := postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck pytest system clean sample
@@ -32,11 +34,11 @@ pytest: $(STAMP)
 
 # Install the Debian packages that are missing: venv/pip when this Python cannot make a virtual
 # environment, what WeasyPrint (PDF reports) and the report tests (pdftoppm, pdftotext) need, and
-# Chromium and wrk for the web tests and benchmark.
+# Chromium and wrk for the web tests and benchmark, PostgreSQL for the records tests.
 system:
 	@missing=""; \
 	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$(SYSTEM_PACKAGES)"; fi; \
-	for p in $(REPORT_PACKAGES) $(WEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(REPORT_PACKAGES) $(WEB_PACKAGES) $(RECORDS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \

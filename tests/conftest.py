@@ -18,6 +18,14 @@ from metforward.ingest.pipeline import IngestSummary, ingest_paths
 from metforward.settings import Settings
 from metforward.store.database import Database
 from metforward.web.app import create_app
+from tests.records_backends import (  # noqa: F401 (fixtures)
+    cast_db,
+    cast_url,
+    postgres_server,
+    records_db,
+    records_templates,
+    records_url,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"

@@ -31,6 +31,10 @@ KINDS: dict[str, Kind] = {
     "unavailable": Kind(503, 1),  # the store cannot be opened or read now (locked, missing, out of date)
     "upstream": Kind(502, 1),  # a publisher's server failed us
     "interrupted": Kind(503, 130),  # the user stopped the command
+    # the write side (records): 77 is sysexits' EX_NOPERM, so a script can tell a refusal from a failure
+    "unauthenticated": Kind(401, 77),  # not signed in, or the account named does not exist or is disabled
+    "forbidden": Kind(403, 77),  # signed in, but the access rule refuses this action on this borough
+    "too_many": Kind(429, 1),  # too many failed sign-ins from one address: wait and try again
 }
 
 
@@ -173,3 +177,32 @@ class FetchError(MetforwardError):
 
     code = "fetch"
     kind = "upstream"
+
+
+class RecordsOutOfDateError(StoreError):
+    """The records database (the write side's, apart from the DuckDB store) is behind the code's migrations
+    or was never set up: the message names the command that brings it up to date."""
+
+    code = "records_out_of_date"
+
+
+class Unauthenticated(MetforwardError):
+    """Nobody is signed in (web), the account named with ``--as`` does not exist or is disabled (CLI), or a
+    sign-in failed: its message never says which of email, password or code was wrong."""
+
+    code = "unauthenticated"
+    kind = "unauthenticated"
+
+
+class Forbidden(MetforwardError):
+    """The one access rule (:func:`metforward.records.access.may`) refuses this action on this borough."""
+
+    code = "forbidden"
+    kind = "forbidden"
+
+
+class TooManyAttempts(MetforwardError):
+    """Too many failed sign-ins from one address in the window: sign-in from it is paused for a while."""
+
+    code = "too_many_attempts"
+    kind = "too_many"

@@ -24,12 +24,30 @@ class Settings:
     #: Web app: the public address absolute links (the API's paging ``next``) are built on, e.g.
     #: ``https://figures.example.org``; never the request's Host header. None: links are relative.
     base_url: str | None = None
+    #: The records database (the write side: accounts, sessions, audit, restricted records), a SQLAlchemy
+    #: URL (``sqlite:///path`` or ``postgresql+psycopg://user@host/db``). None: :attr:`records` is a SQLite
+    #: file beside the store.
+    records_url: str | None = None
+
+    @property
+    def records(self) -> str:
+        """The records database's URL: :attr:`records_url`, or ``sqlite:///<store>.records.sqlite`` beside the
+        store (``metforward.duckdb`` -> ``metforward.records.sqlite``)."""
+        if self.records_url:
+            return self.records_url
+        return f"sqlite:///{self.db_path.with_suffix('.records.sqlite')}"
+
+    @property
+    def records_key_file(self) -> Path:
+        """Where the records' secret key is kept when ``METFORWARD_RECORDS_KEY`` is not set: beside the store."""
+        return self.db_path.with_suffix(".records.key")
 
     @classmethod
-    def from_env(cls, db: str | None = None) -> Settings:
+    def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
-        ``METFORWARD_TARGETS`` and ``METFORWARD_BASE_URL``, then defaults."""
+        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL`` and ``METFORWARD_RECORDS_URL``, then defaults."""
         return cls(
+            records_url=records or os.environ.get("METFORWARD_RECORDS_URL") or None,
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
             tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
             targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,

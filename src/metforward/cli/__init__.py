@@ -26,8 +26,14 @@ app = typer.Typer(
 class State:
     """Options of the whole command, handed to each subcommand through the context."""
 
-    def __init__(self, settings: Settings, *, wait: float = DEFAULT_WAIT, debug: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, *, wait: float = DEFAULT_WAIT, debug: bool = False, acting_as: str | None = None
+    ) -> None:
         self.settings = settings
+        #: The account records commands act as (``--as``); None: the operator (an administrator).
+        self.acting_as = acting_as
+        #: What a records command opened (set by ``metforward.cli.records.needs``).
+        self.records: object = None
         #: Seconds to wait for another process that holds the store (``--wait``).
         self.wait = wait
         #: Show tracebacks of failures (``--debug``).
@@ -46,6 +52,24 @@ def main_callback(
     db: Annotated[
         str | None,
         typer.Option("--db", envvar="METFORWARD_DB", help="The DuckDB store file (default ./metforward.duckdb)."),
+    ] = None,
+    records: Annotated[
+        str | None,
+        typer.Option(
+            "--records",
+            envvar="METFORWARD_RECORDS_URL",
+            help="The records database (accounts, audit), a SQLAlchemy URL: sqlite:///PATH or "
+            "postgresql://USER@HOST/DB (default: a SQLite file beside the store, NAME.records.sqlite).",
+        ),
+    ] = None,
+    acting_as: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            envvar="METFORWARD_AS",
+            help="Run records commands as this account (its role and boroughs apply); default: the operator, "
+            "an administrator.",
+        ),
     ] = None,
     wait: Annotated[
         float,
@@ -67,11 +91,12 @@ def main_callback(
         from metforward.log import enable
 
         enable(logging.DEBUG if verbose > 1 else logging.INFO)
-    ctx.obj = State(Settings.from_env(db), wait=wait, debug=debug)
+    ctx.obj = State(Settings.from_env(db, records), wait=wait, debug=debug, acting_as=acting_as)
 
 
 def _register() -> None:
     from metforward.cli import (
+        audit,
         compare,
         confidence,
         counts,
@@ -84,6 +109,7 @@ def _register() -> None:
         maps,
         outcomes,
         places,
+        records,
         refresh,
         report,
         searches,
@@ -92,6 +118,7 @@ def _register() -> None:
         status,
         targets,
         upgrade,
+        users,
     )
 
     for module in (
@@ -115,6 +142,9 @@ def _register() -> None:
         report,
         serve,
         upgrade,
+        records,
+        users,
+        audit,
     ):
         module.register(app)
 

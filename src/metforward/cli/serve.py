@@ -15,6 +15,7 @@ from metforward.cli.ingest import print_summary, run_ingest
 from metforward.cli.safety import reader, writer
 from metforward.ingest.readers import ReadOptions
 from metforward.questions.status import police_months_loaded, store_is_empty
+from metforward.records import migrate
 
 
 def _empty(ctx: typer.Context) -> bool:
@@ -72,6 +73,8 @@ def serve(
         with writer(ctx) as db:
             summary = run_ingest(db, [load_if_empty], ReadOptions(), show_progress=True)
         print_summary(summary, console)
+    # the records database (accounts, audit): created beside the store if absent; refused when behind the code
+    migrate.open_database(settings.records, create=True).close()
     with reader(ctx) as db:  # up to date now, so every server process opens the store read-only
         loads = police_months_loaded(db)
     if not loads:
@@ -102,6 +105,7 @@ def serve(
         METFORWARD_SERVER_HEADERS="1",
         **({"METFORWARD_TILE_URL": settings.tile_url} if settings.tile_url else {}),
         **({"METFORWARD_TARGETS": str(settings.targets_file)} if settings.targets_file else {}),
+        **({"METFORWARD_RECORDS_URL": settings.records_url} if settings.records_url else {}),
     )
     uvicorn.run(
         "metforward.web.app:create_app_from_env",

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,6 +37,8 @@ from metforward.errors import MetforwardError
 from metforward.settings import Settings
 from metforward.store.database import Database
 from metforward.store.pool import Generation, ReadPool, prepare
+from metforward.web import auth
+from metforward.web.auth import PRIVATE_PREFIXES
 from metforward.web.errors import ErrorDetail, WebError
 
 log = logging.getLogger("metforward.web")
@@ -193,7 +195,7 @@ class Headers:
         if head:  # every GET route answers HEAD: the same status and headers, no body
             scope = {**scope, "method": "GET"}
         path: str = scope["path"]
-        cacheable = method in ("GET", "HEAD") and path != "/healthz"
+        cacheable = method in ("GET", "HEAD") and path != "/healthz" and not path.startswith(PRIVATE_PREFIXES)
         etag = self.etag(scope, load_version) if cacheable else ""
         static = path.startswith("/static/")
         status = 500
@@ -283,6 +285,7 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings.db_path)
         ctx.pool = ReadPool(settings.db_path, settings.pool_size)
+        app.state.records.open(settings.records, settings.records_key_file)  # sign-in; off if not set up
         log.info("serving %s (load version %s)", settings.db_path, ctx.load_version)
         gc.collect()
         gc.freeze()  # start-up objects (modules, schemas, templates) leave the collector's scans: shorter pauses
@@ -291,6 +294,7 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
         finally:
             ctx.pool.close()
             ctx.pool = None
+            app.state.records.close()
 
     app = FastAPI(
         title="metforward API",
@@ -303,8 +307,10 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
         docs_url=None,  # Swagger UI loads from a CDN and runs inline scripts; /api is our own page
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(auth.csrf_protect)],  # every POST, PUT, PATCH and DELETE, whatever the route
     )
     app.state.ctx = ctx
+    app.state.records = auth.Records()
 
     @app.exception_handler(WebError)
     async def web_error(request: Request, exc: WebError) -> Response:
@@ -329,6 +335,8 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
 
     @app.exception_handler(MetforwardError)
     async def domain_error(request: Request, exc: MetforwardError) -> Response:
+        if (to_sign_in := auth.unauthenticated(request, exc)) is not None:
+            return to_sign_in
         details = [ErrorDetail(field=f"query.{exc.field}", message=str(exc))] if exc.field else []
         return _error(request, WebError(exc.http_status, exc.code, str(exc), details))
 
@@ -352,10 +360,11 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
 
     from metforward.web.api import ROUTERS as API_ROUTERS
     from metforward.web.pages import ROUTERS as PAGE_ROUTERS
+    from metforward.web.records import ROUTERS as RECORDS_ROUTERS
 
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    for router in PAGE_ROUTERS:
+    for router in (*PAGE_ROUTERS, *RECORDS_ROUTERS):
         app.include_router(router, include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(_WEB.joinpath("static"))), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000)

@@ -1,0 +1,43 @@
+"""The one access rule, against the roles table written out by hand (tests/records/cast.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from metforward.errors import Forbidden, Unauthenticated
+from metforward.records.access import Action, Principal, Role, may, readable, require
+from tests.records.cast import CAMDEN, CAST, EXPECTED, WESTMINSTER, allowed
+
+
+def principal(email: str) -> Principal:
+    role, _ = CAST[email]
+    scope = EXPECTED[email][1] or set()
+    return Principal(
+        actor=email, role=Role(role), boroughs=frozenset(scope) if role in ("borough", "partner") else frozenset()
+    )
+
+
+@pytest.mark.parametrize("email", sorted(CAST))
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("borough", [WESTMINSTER, CAMDEN, "E09000001"])
+def test_the_rule_matches_the_roles_table(email: str, action: Action, borough: str) -> None:
+    who = principal(email)
+    assert may(who, action, borough) is allowed(email, action, borough)
+    if allowed(email, action, borough):
+        assert require(who, action, borough) is who
+    else:
+        with pytest.raises(Forbidden, match=email):
+            require(who, action, borough)
+
+
+def test_nobody_may_do_anything_and_is_told_to_sign_in() -> None:
+    assert not any(may(None, action, WESTMINSTER) for action in Action)
+    with pytest.raises(Unauthenticated):
+        require(None, Action.READ, WESTMINSTER)
+
+
+def test_a_list_across_london_is_for_roles_of_every_borough_only() -> None:
+    assert may(principal("analyst@example.org"), Action.READ, None)
+    assert not may(principal("borough-w@example.org"), Action.READ, None)
+    assert readable(principal("analyst@example.org")) is None
+    assert readable(principal("partner-w@example.org")) == {WESTMINSTER}
