@@ -120,9 +120,12 @@ class Templates:
             self.made[key] = url
         return self.made[key]
 
-    def fresh(self, backend: str, folder: Path, *, cast: bool = False) -> str:
+    def fresh(
+        self, backend: str, folder: Path, *, cast: bool = False, request: pytest.FixtureRequest | None = None
+    ) -> str:
         """The URL of a new migrated database of ``backend`` (a SQLite file in ``folder``), holding the
-        accounts of ``tests/records/cast.py`` when ``cast``."""
+        accounts of ``tests/records/cast.py`` when ``cast``. A PostgreSQL database is dropped when
+        ``request``'s fixture ends (each copy is some 8 MB)."""
         template = self.template(backend, cast)
         if backend == "sqlite":
             path = folder / f"test-{uuid.uuid4().hex[:8]}.records.sqlite"
@@ -132,6 +135,8 @@ class Templates:
         name = f"t_{uuid.uuid4().hex[:12]}"
         source = f"records_{backend}_{'cast' if cast else 'empty'}"
         server.admin(f"CREATE DATABASE {name} TEMPLATE {source}")
+        if request is not None:
+            request.addfinalizer(lambda: server.admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         return server.url(name)
 
 
@@ -143,7 +148,7 @@ def records_templates(request: pytest.FixtureRequest, tmp_path_factory: pytest.T
 @pytest.fixture(params=BACKENDS)
 def records_url(request: pytest.FixtureRequest, records_templates: Templates, tmp_path: Path) -> str:
     """A fresh, migrated records database's URL, once on SQLite and once on PostgreSQL."""
-    return records_templates.fresh(request.param, tmp_path)
+    return records_templates.fresh(request.param, tmp_path, request=request)
 
 
 @pytest.fixture
@@ -156,7 +161,7 @@ def records_db(records_url: str) -> Iterator[Database]:
 @pytest.fixture(params=BACKENDS)
 def cast_url(request: pytest.FixtureRequest, records_templates: Templates, tmp_path: Path) -> str:
     """A fresh records database holding the accounts of tests/records/cast.py, on SQLite and PostgreSQL."""
-    return records_templates.fresh(request.param, tmp_path, cast=True)
+    return records_templates.fresh(request.param, tmp_path, cast=True, request=request)
 
 
 @pytest.fixture

@@ -73,7 +73,13 @@ def test_every_records_command_refuses_the_wrong_people(cast_url: str, tmp_path:
     for path, command in commands():
         action: Action = getattr(command.callback, ACCESS)
         args = arguments(command, tmp_path)
-        for who in ["anonymous@example.org", *CAST]:
+        # every account on SQLite; on PostgreSQL (the same rule, a slower connection per run) one of each outcome
+        people = (
+            [*CAST]
+            if cast_url.startswith("sqlite")
+            else ["admin@example.org", "analyst@example.org", "partner-c@example.org"]
+        )
+        for who in ["anonymous@example.org", *people]:
             result = quick.invoke(app, [*base, "--as", who, *path, *args], input="\n")
             expected_refused = who not in CAST or not allowed(who, action, None)
             if (result.exit_code == REFUSED) != expected_refused:

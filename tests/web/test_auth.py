@@ -46,7 +46,7 @@ def site(
 ) -> Iterator[Site]:
     """The app on an empty store, with a records database holding the cast (one per backend per module)."""
     folder = tmp_path_factory.mktemp("auth")
-    url = records_templates.fresh(request.param, folder, cast=True)
+    url = records_templates.fresh(request.param, folder, cast=True, request=request)
     store = folder / "store.duckdb"
     Store(store).close()
     app = create_app(Settings(db_path=store, records_url=url))
