@@ -62,7 +62,8 @@ def days(checks: RowChecks, column: str, *, required: bool = True, first_of_mont
     text = pc.utf8_slice_codeunits(raw, 0, 10)
     stamps = pc.strptime(pc.if_else(pa.array(good), text, "1970-01-01"), "%Y-%m-%d", "s", error_is_null=True)
     parsed = pc.cast(stamps, pa.date32())
-    real = mask(pc.is_valid(parsed))  # 2023-02-30 matches the pattern but is no date
+    # 2024-02-30 matches the pattern, and Arrow reads it as 2024-03-01: a real date writes back the same
+    real = mask(pc.equal(pc.strftime(stamps, "%Y-%m-%d"), text))
     what = "the first of a month, YYYY-MM-01" if first_of_month else "a date, YYYY-MM-DD"
     if required:
         checks.reject(empty, column, raw, f"{column} is empty; every row needs one")
