@@ -72,10 +72,12 @@ def main_callback(
 
 def _register() -> None:
     from metforward.cli import (
+        business_crime,
         compare,
         confidence,
         counts,
         exceptions,
+        fairness,
         fetch,
         formats,
         harm,
@@ -92,6 +94,7 @@ def _register() -> None:
         status,
         targets,
         upgrade,
+        vawg,
     )
 
     for module in (
@@ -112,6 +115,9 @@ def _register() -> None:
         confidence,
         outcomes,
         searches,
+        vawg,
+        business_crime,
+        fairness,
         report,
         serve,
         upgrade,
