@@ -22,6 +22,7 @@ from typing import Any
 from metforward.analyse.dispersion import METHODS
 from metforward.analyse.reports import Missing
 from metforward.analyse.strands import TREND_COLUMNS, StrandSection, latest_periods, share, trends
+from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import Period, month_text
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
@@ -220,12 +221,14 @@ def section(db: Database, borough: str, before: Period, after: Period) -> Strand
             ),
         )
     rows: list[tuple[object, ...]] = []
+    months = (0, 0)
     for area in (borough, None):
         query = Query(area=area, before=str(before), after=str(after))
         found = business_crime(db, dataclasses.replace(query, by="month"))
         month_rows = found.rows
         series = {dt.date.fromisoformat(r["month"] + "-01"): int(r["offences"]) for r in month_rows}
         (trend,), _ = trends([{}], [series], found.months_before, found.months_after)
+        months = (len(found.months_before), len(found.months_after))
         n = sum(int(r["outcomes"] or 0) for r in month_rows if r["period"] == "after")
         k = sum(int(r["positive_outcomes"] or 0) for r in month_rows if r["period"] == "after")
         rate = share(k, n)
@@ -244,13 +247,15 @@ def section(db: Database, borough: str, before: Period, after: Period) -> Strand
     return StrandSection(
         "business-crime",
         title,
-        lede="Offences against businesses (MPS Business Crime dashboard) this year against the year before, and the "
-        "share of the outcomes recorded this year that were positive.",
+        lede=f"Offences against businesses (MPS Business Crime dashboard), {after} ({months[1]} of {after.months} "
+        f"months loaded) against {before} ({months[0]} of {before.months}), and the share of the outcomes recorded in "
+        f"{after} that were positive.",
         header=("area", "before", "after", "change %", "rate ratio", "verdict", "positive %", "95% interval"),
         rows=rows,
         caption="Rate ratio per month of data, quasi-Poisson verdict at 5%; positive outcomes over all outcomes "
         "recorded in the year, Wilson (or exact) 95% interval.",
-        command=f"metforward business-crime --area {borough} --before {before} --after {after}",
+        command=f'metforward business-crime --area "{LONDON_BOROUGHS.get(borough, borough)}" --before {before} '
+        f"--after {after}",
     )
 
 

@@ -31,6 +31,7 @@ from metforward.analyse.strands import (
     latest_periods,
     trends,
 )
+from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.domain.periods import Period, month_text
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
@@ -296,11 +297,12 @@ def section(db: Database, borough: str, before: Period, after: Period) -> Strand
     return StrandSection(
         "vawg",
         title,
-        lede="Violence against women and girls recorded in the borough (MPS VAWG dashboard), this year against the year before.",
+        lede="Violence against women and girls recorded in the borough (MPS VAWG dashboard, by the month recorded), "
+        f"{after} against {before}.",
         header=("measure", "before", "after", "change %", "rate ratio", "95% interval", "verdict"),
         rows=rows,
         caption="Rate ratio per month of data with its quasi-Poisson 95% interval; verdict at 5%.",
-        command=f"metforward vawg --area {borough} --before {before} --after {after}",
+        command=f'metforward vawg --area "{LONDON_BOROUGHS.get(borough, borough)}" --before {before} --after {after}',
     )
 
 
