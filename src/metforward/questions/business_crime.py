@@ -27,8 +27,9 @@ from metforward.domain.periods import Period, month_text
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question, loads_used
+from metforward.questions.vawg import borough_place
 from metforward.store.database import Database
-from metforward.store.places import Place, resolve_area
+from metforward.store.places import Place
 from metforward.store.queries import business_crime as queries
 
 BY = tuple(queries.BY)
@@ -83,7 +84,7 @@ class BusinessResult:
 
 
 def _place(db: Database, area: str | None) -> Place | None:
-    place = resolve_area(db, area)
+    place = borough_place(db, area)
     if place is not None and place.level != "borough":
         raise BadRequest(
             f"business crime is published by borough: give London or a borough, not {place.level} {place.name}",

@@ -31,7 +31,7 @@ from metforward.analyse.strands import (
     latest_periods,
     trends,
 )
-from metforward.domain.areas import LONDON_BOROUGHS
+from metforward.domain.areas import LONDON_BOROUGHS, borough_code, means_london
 from metforward.domain.periods import Period, month_text
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
@@ -123,8 +123,19 @@ class VawgResult:
     method_note: str
 
 
+def borough_place(db: Database, text: str | None) -> Place | None:
+    """The area an option names: None for London, a London borough by its name or code (read from the one name
+    table, so no lookups need be loaded), else whatever the one resolver finds (a ward, an LSOA, ...)."""
+    if means_london(text):
+        return None
+    code = borough_code(text or "")
+    if code is not None:
+        return Place("borough", code, LONDON_BOROUGHS[code])
+    return resolve_area(db, text)
+
+
 def _place(db: Database, query: Query) -> Place | None:
-    place = resolve_area(db, query.area)
+    place = borough_place(db, query.area)
     if place is not None and place.level != "borough":
         raise BadRequest(
             f"the VAWG dashboard is published by borough and ward name: give London or a borough, not {place.level} "
