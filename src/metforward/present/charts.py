@@ -194,7 +194,7 @@ def ratio_chart(rows: list[dict[str, Any]], *, title: str) -> Markup:
         "data": {"values": values},
         "config": {"font": "DejaVu Sans", "view": {"stroke": None}},
         "layer": [
-            {"mark": {"type": "rule", "color": "#555555", "strokeDash": [3, 2]}, "encoding": {"x": {"datum": 1}}},
+            {"mark": {"type": "rule", "color": "#555555", "strokeDash": [3, 2], "aria": False}, "encoding": {"x": {"datum": 1}}},
             {
                 "mark": {"type": "rule", "strokeWidth": 1.5},
                 "encoding": {

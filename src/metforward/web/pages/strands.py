@@ -30,6 +30,8 @@ router = APIRouter()
 
 #: Rows drawn in a ratio chart at most (the table has them all).
 CHART_ROWS = 40
+#: Columns the page's table leaves out (the JSON, the CSV and the command have them).
+HIDDEN = frozenset({"months_before", "months_after", "dispersion", "ratio_p", "ratio_method", "area_code", "p_value"})
 Text = Annotated[str | None, Query(max_length=100)]
 Level = Annotated[float, Query(gt=0, lt=1)]
 
@@ -163,6 +165,7 @@ def _trend_page(
         active="/strands",
         s=s,
         a=found,
+        shown=[c for c in found.columns if c not in HIDDEN],
         controls=controls,
         query=_form(query, controls),
         chart=chart,
@@ -227,6 +230,7 @@ def fairness_page(
         active="/strands",
         s=strand("fairness"),
         a=found,
+        shown=[c for c in found.columns if c not in HIDDEN],
         controls=controls,
         query=_form(query, controls),
         chart=Markup(""),
