@@ -218,7 +218,7 @@ def section(db: Database, borough: str, before: Period, after: Period) -> Strand
             title,
             missing=Missing(
                 f"MPS business crime offences covering {before} and {after}",
-                "ingest the business crime dashboard's offences and outcomes files (metforward sources lists them)",
+                "ingest the business crime dashboard's offences and outcomes files (listed by: metforward sources)",
             ),
         )
     rows: list[tuple[object, ...]] = []

@@ -117,7 +117,7 @@ def fairness(db: Database, query: Query) -> FairnessResult:
     query.check()
     present = queries.months(db)
     if not present:
-        raise NoData("no MPS custody disposals in the store: ingest the custody file (metforward sources lists it)")
+        raise NoData("no MPS custody disposals in the store: ingest the custody file (listed by: metforward sources)")
     _values(db, query)
     if query.period is None:
         period = Period(add_months(max(present), -11), max(present))

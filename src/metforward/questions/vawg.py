@@ -158,7 +158,7 @@ def vawg(db: Database, query: Query) -> VawgResult:
     if not present:
         raise NoData(
             f"no VAWG {query.measure} ({breakdown} sheet) in the store: ingest the MPS VAWG dashboard's {query.measure} "
-            "file (metforward sources lists it)"
+            "file (listed by: metforward sources)"
         )
     before, after = latest_periods(present, query.before, query.after)
     in_before = [m for m in present if before.first <= m <= before.last]
@@ -302,7 +302,7 @@ def section(db: Database, borough: str, before: Period, after: Period) -> Strand
             title,
             missing=Missing(
                 f"MPS VAWG dashboard offences or victims covering {before} and {after}",
-                "ingest the VAWG dashboard files (metforward sources lists vawg-offences and vawg-victims)",
+                "ingest the VAWG dashboard files (vawg-offences and vawg-victims; listed by: metforward sources)",
             ),
         )
     return StrandSection(
