@@ -6,7 +6,8 @@ What goes in (see sample/README.md): City of London street data for 2024; Met bu
 and outcomes rows for four boroughs (Westminster, Camden, Hackney, City) plus the rows with no
 location, 2023-2024; three months of Met stop and search; the London Datastore borough files
 and the latest ward file; borough, ward and (four-borough) LSOA boundaries; the ONS lookups;
-borough and (London) LSOA population. Files are written gzipped with a fixed timestamp, so
+borough and (London) LSOA population; the MPS dashboards of the strands (VAWG and business crime
+for three boroughs and the London-wide sheets, custody whole). Files are written gzipped with a fixed timestamp, so
 the same corpus gives the same bytes.
 """
 
