@@ -257,6 +257,15 @@ def ask(db: Database, query: Query) -> Answer:
             "ethnic group is loaded), over the months of the after period; ethnic appearance is the officer's view, "
             "with no Mixed group, so Census Mixed residents count in Other; Unknown has no rate"
         )
+    if query.by == "ethnicity":
+        unknown = sum(int(r["after"]) for r in result.rows if r["ethnic_appearance"] not in APPEARANCE)
+        whole = sum(int(r["after"]) for r in result.rows)
+        if whole:
+            notes.append(
+                f"{unknown:,} of {whole:,} victims in {result.after} ({100 * unknown / whole:.0f}%) are of unknown "
+                "ethnic appearance and in no group's rate: the rates are lower bounds, and the ratios assume the "
+                "unknown are spread like the rest"
+            )
     if query.by == "age":
         notes.append("no population by age is loaded: victims by age are shown as counts and shares, not rates")
     meta = {
