@@ -6,7 +6,8 @@ What goes in (see sample/README.md): City of London street data for 2024; Met bu
 and outcomes rows for four boroughs (Westminster, Camden, Hackney, City) plus the rows with no
 location, 2023-2024; three months of Met stop and search; the London Datastore borough files
 and the latest ward file; borough, ward and (four-borough) LSOA boundaries; the ONS lookups;
-borough and (London) LSOA population. Files are written gzipped with a fixed timestamp, so
+borough and (London) LSOA population; the MPS dashboards of the strands (VAWG and business crime
+for three boroughs and the London-wide sheets, custody whole). Files are written gzipped with a fixed timestamp, so
 the same corpus gives the same bytes.
 """
 
@@ -128,6 +129,29 @@ def build(corpus: Path, out: Path) -> None:
     workforce_sample(corpus, out)
     survey_sample(corpus, out)
     dashboard_sample(corpus, out)
+    strands_sample(corpus, out)
+
+
+def strands_sample(corpus: Path, out: Path) -> None:
+    """The MPS dashboards of the strands: VAWG offences and victims recorded from 2022-01 (the rows of three sample
+    boroughs and the London-wide sheets), business crime offences and outcomes of the same three boroughs, and
+    the custody disposals file whole (London-wide)."""
+    import csv
+
+    def rows_where(name: str, keep: Callable[[list[str]], bool]) -> list[str]:
+        lines = read_lines(corpus / "datastore" / name)
+        return [lines[0], *[line for line in lines[1:] if keep(next(csv.reader([line])))]]
+
+    three = BOROUGHS[:3]
+    for name in ("fenneh_vawg-offences.csv.gz", "fenneh_vawg-victims.csv.gz"):
+        kept = rows_where(name, lambda f: f[3] >= "2022-01-01" and f[1] in (*three, ""))
+        write_gz(out / "strands" / name.removeprefix("fenneh_").replace("vawg", "MPS_vawg"), kept)
+    for name in ("fenneh_business-crime-offences.csv.gz", "fenneh_business-crime-outcomes.csv.gz"):
+        kept = rows_where(name, lambda f: f[2] in three)
+        write_gz(out / "strands" / name.removeprefix("fenneh_").replace("business", "MPS_business"), kept)
+    write_gz(
+        out / "strands" / "MPS_custody-disposals.csv.gz", read_lines(corpus / "datastore" / "fenneh_custody.csv.gz")
+    )
 
 
 def dashboard_sample(corpus: Path, out: Path) -> None:

@@ -58,6 +58,9 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
     "searches": [(["--rates", "--disproportionality"], 2), (["--by", "colour"], 1)],
     "status": [(["--db", "{missing}"], 1), (["--kind", "bicycles"], 2)],
     "targets check": [(["{tmp}/no-such-targets.yaml"], 2)],
+    "vawg": [(["--by", "colour"], 2), (["--area", "Atlantis"], 1)],
+    "business-crime": [(["--after", "2024-13:2025-01"], 2), (["--db", "{missing}"], 1)],
+    "fairness": [(["--disposal", "Sent home"], 2), (["--by", "disposal", "--disposal", "Prosecution"], 2)],
 }
 
 

@@ -18,7 +18,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapely
 
@@ -34,6 +34,9 @@ from metforward.analyse.targets import Target, TargetResult
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
 from metforward.domain.periods import add_months, month_range, month_text, parse_month
 from metforward.errors import BadRequest, NotFound
+
+if TYPE_CHECKING:
+    from metforward.analyse.strands import StrandSection
 
 #: PAS dashboard measures shown in the confidence section, in this order.
 CONFIDENCE_MEASURES = (
@@ -163,6 +166,8 @@ class SummaryData:
     completeness: list[Completeness]
     loads: list[LoadInfo]
     notes: list[str] = field(default_factory=list)
+    #: The plan's strands (questions/strands.py STRANDS), one section each, in the registry's order.
+    strands: list[StrandSection] = field(default_factory=list)
 
 
 def resolve_borough(text: str) -> tuple[str, str]:

@@ -97,10 +97,12 @@ def main_callback(
 def _register() -> None:
     from metforward.cli import (
         audit,
+        business_crime,
         compare,
         confidence,
         counts,
         exceptions,
+        fairness,
         fetch,
         formats,
         harm,
@@ -119,6 +121,7 @@ def _register() -> None:
         targets,
         upgrade,
         users,
+        vawg,
     )
 
     for module in (
@@ -139,6 +142,9 @@ def _register() -> None:
         confidence,
         outcomes,
         searches,
+        vawg,
+        business_crime,
+        fairness,
         report,
         serve,
         upgrade,

@@ -194,7 +194,7 @@ def ratio_chart(rows: list[dict[str, Any]], *, title: str) -> Markup:
         "data": {"values": values},
         "config": {"font": "DejaVu Sans", "view": {"stroke": None}},
         "layer": [
-            {"mark": {"type": "rule", "color": "#555555", "strokeDash": [3, 2]}, "encoding": {"x": {"datum": 1}}},
+            {"mark": {"type": "rule", "color": "#555555", "strokeDash": [3, 2], "aria": False}, "encoding": {"x": {"datum": 1}}},
             {
                 "mark": {"type": "rule", "strokeWidth": 1.5},
                 "encoding": {
@@ -225,8 +225,10 @@ def ratio_chart(rows: list[dict[str, Any]], *, title: str) -> Markup:
     return chart_svg(spec, title=title, description=description)
 
 
-def series_chart(monthly: Mapping[str, Mapping[str, int]], *, title: str, top: int = 8) -> Markup:
-    """Monthly counts of the ``top`` largest categories as lines (Okabe-Ito colours, legend in words)."""
+def series_chart(
+    monthly: Mapping[str, Mapping[str, int]], *, title: str, top: int = 8, unit: str = "recorded crimes"
+) -> Markup:
+    """Monthly counts (of ``unit``) of the ``top`` largest categories as lines (Okabe-Ito colours, legend in words)."""
     totals = sorted(monthly, key=lambda c: (-sum(monthly[c].values()), c))[:top]
     months = sorted({m for c in totals for m in monthly[c]})
     values = [{"month": m, "category": c, "crimes": monthly[c][m]} for c in totals for m in months if m in monthly[c]]
@@ -239,12 +241,12 @@ def series_chart(monthly: Mapping[str, Mapping[str, int]], *, title: str, top: i
         "mark": {"type": "line", "strokeWidth": 1.4},
         "encoding": {
             "x": {"field": "month", "type": "temporal", "timeUnit": "yearmonth", "title": None},
-            "y": {"field": "crimes", "type": "quantitative", "title": "recorded crimes per month"},
+            "y": {"field": "crimes", "type": "quantitative", "title": f"{unit} per month"},
             "color": {"field": "category", "type": "nominal", "title": None, "sort": totals, "scale": {"domain": totals, "range": _LINE_COLOURS[: len(totals)]}},
         },
     }  # fmt: skip
     description = (
-        f"Line chart of recorded crimes per month from {months[0] if months else '-'} to "
+        f"Line chart of {unit} per month from {months[0] if months else '-'} to "
         f"{months[-1] if months else '-'} for the {len(totals)} largest categories: {', '.join(totals)}. "
         "Yearly totals are in the table below the chart."
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from metforward.questions import (
     bulletin,
+    business_crime,
     compare,
     confidence,
     exceptions,
+    fairness,
     harm,
     hotspots,
     hotstreets,
@@ -24,6 +26,7 @@ from metforward.questions import (
     searches,
     status,
     targets,
+    vawg,
 )
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
@@ -48,6 +51,9 @@ QUESTIONS: dict[str, Question] = {
         exceptions.QUESTION,
         harm.QUESTION,
         targets.QUESTION,
+        vawg.QUESTION,
+        business_crime.QUESTION,
+        fairness.QUESTION,
     )
 }
 

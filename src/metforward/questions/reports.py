@@ -48,6 +48,7 @@ from metforward.questions.hotstreets import hot_streets
 from metforward.questions.outcomes import sanction_rates
 from metforward.questions.searches import Selection as SearchSelection
 from metforward.questions.searches import coverage, disproportionality, search_rates
+from metforward.questions.strands import sections as strand_sections
 from metforward.questions.targets import check_targets
 from metforward.questions.targets_file import TargetsFileError, load_targets
 from metforward.store import cubes
@@ -145,9 +146,10 @@ def sections(data: SummaryData) -> list[dict[str, Any]]:
         data.searches_missing,
         data.confidence_missing,
     )
+    named = [*zip(SECTIONS, missing, strict=True), *((f"strand:{s.slug}", s.missing) for s in data.strands)]
     return [
         {"section": name, "shown": m is None, "missing": m.what if m else None, "how": m.how if m else None}
-        for name, m in zip(SECTIONS, missing, strict=True)
+        for name, m in named
     ]
 
 
@@ -177,6 +179,7 @@ def summary_data(
     _outcomes(db, out, place)
     _searches(db, out, place)
     _confidence(db, out)
+    out.strands = strand_sections(db, code, previous, period)
     _completeness(db, out)
     out.loads = report_loads(db, previous.first, period.last)
     return out

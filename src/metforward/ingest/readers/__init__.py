@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
+from metforward.ingest.readers.business_crime import BusinessCrimeOffencesReader, BusinessCrimeOutcomesReader
 from metforward.ingest.readers.census import CensusEthnicGroupReader
+from metforward.ingest.readers.custody import CustodyDisposalsReader
 from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
+from metforward.ingest.readers.homicide_proceedings import HomicideProceedingsReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
@@ -21,6 +24,7 @@ from metforward.ingest.readers.survey import (
     PublicPerceptionReader,
 )
 from metforward.ingest.readers.survey_neighbourhood import NeighbourhoodReader
+from metforward.ingest.readers.vawg import VawgOffencesReader, VawgVictimsReader
 from metforward.ingest.readers.workforce import HomeOfficeWorkforceReader, MopacStrengthReader
 
 #: Readers of CSV formats, tried in order against the header.
@@ -43,6 +47,12 @@ CSV_READERS: list[Reader] = [
     PublicPerceptionReader(),
     InformedCountsReader(),
     NeighbourhoodReader(),
+    VawgOffencesReader(),
+    VawgVictimsReader(),
+    BusinessCrimeOffencesReader(),
+    BusinessCrimeOutcomesReader(),
+    CustodyDisposalsReader(),
+    HomicideProceedingsReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).

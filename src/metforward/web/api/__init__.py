@@ -14,6 +14,7 @@ from metforward.web.api import (
     outcomes,
     searches,
     status,
+    strands,
     targets,
 )
 
@@ -28,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     searches.router,
     confidence.router,
     status.router,
+    strands.router,
 )
