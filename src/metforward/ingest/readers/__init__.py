@@ -6,6 +6,8 @@ from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
 from metforward.ingest.readers.census import CensusEthnicGroupReader
 from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
+from metforward.ingest.readers.homicide_victims import HomicideVictimsReader
+from metforward.ingest.readers.police_sites import FrontCountersReader, PoliceStationsReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
@@ -43,6 +45,9 @@ CSV_READERS: list[Reader] = [
     PublicPerceptionReader(),
     InformedCountsReader(),
     NeighbourhoodReader(),
+    HomicideVictimsReader(),
+    FrontCountersReader(),
+    PoliceStationsReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).
