@@ -32,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from metforward.analyse.compare import CompareRow
-from metforward.analyse.dispersion import MIN_DF, METHODS, Judged, judge, moments, pearson_x2
+from metforward.analyse.dispersion import METHODS, MIN_DF, Judged, judge, moments, pearson_x2
 from metforward.analyse.poisson import CANT_TELL, bh_qvalues, verdicts
 from metforward.domain.periods import Period
 from metforward.errors import BadRequest
