@@ -22,6 +22,7 @@ from typing import Any
 
 import shapely
 
+from metforward.analyse.basket import BasketTable
 from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareTable, Period
 from metforward.analyse.confidence import Figure
@@ -163,6 +164,10 @@ class SummaryData:
     completeness: list[Completeness]
     loads: list[LoadInfo]
     notes: list[str] = field(default_factory=list)
+    #: The headline basket (the seeds' "Results so far" unless another is given) for the borough, this year
+    #: against the year before.
+    basket: BasketTable | None = None
+    basket_missing: Missing | None = None
 
 
 def resolve_borough(text: str) -> tuple[str, str]:
@@ -249,6 +254,8 @@ def summary_inputs(data: SummaryData) -> dict[str, Any]:
         "searches": f"metforward searches --area {data.borough_code} --from {month_text(p.first)} "
         f"--to {month_text(p.last)} --rates",
         "confidence": f"metforward confidence --area {data.borough_code} --to {month_text(p.last)} --measure NAME",
+        "results": f"metforward compare --basket {data.basket.origin if data.basket else 'results-so-far'} "
+        f"--area {data.borough_code} --before {q} --after {p}",
     }
 
 
@@ -261,6 +268,8 @@ def bulletin_inputs(data: BulletinData) -> dict[str, str]:
         "notable": f"metforward compare --level borough {common} --alpha {data.alpha}",
         "exceptions": f"metforward exceptions --source datastore --latest {month_text(data.month)} --months 12 "
         f"--alpha {data.alpha} --min-change {data.exceptions_min_change * 100:g}",
+        "basket": f"metforward compare --basket {data.basket.origin if data.basket else 'results-so-far'} "
+        f"--level force --before {data.before} --after {data.after} --alpha {data.alpha}",
     }
 
 

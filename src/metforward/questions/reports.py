@@ -41,6 +41,8 @@ from metforward.domain.areas import borough_code
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import BadRequest, MetforwardError
 from metforward.questions.answer import Answer
+from metforward.questions.basket_file import DEFAULT, resolve_basket
+from metforward.questions.baskets import BasketSpec, compare_basket
 from metforward.questions.compare import compare
 from metforward.questions.confidence import figures
 from metforward.questions.hotspots import hot_spots
@@ -57,7 +59,7 @@ from metforward.store.queries import loads as load_queries
 from metforward.store.queries import status as status_queries
 
 #: The sections of the summary, in order (each row of the answer says whether it is shown).
-SECTIONS = ("targets", "compare", "trend", "streets", "outcomes", "searches", "confidence")
+SECTIONS = ("targets", "results", "compare", "trend", "streets", "outcomes", "searches", "confidence")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Query:
     borough: str | None = None
     year: str | None = None
     targets: str | None = None
+    #: The headline basket: a basket file or a built-in name (default: the seeds' results-so-far).
+    basket: str | None = None
 
     def code(self) -> str:
         """The borough's GSS code: :class:`BadRequest` when none is given, ``NotFound`` when not a borough."""
@@ -110,12 +114,17 @@ def ask(db: Database, query: Query, *, london: dict[str, TargetResult] | None = 
         targets, problem = None, f"the targets file {exc.path} is not valid: " + "; ".join(exc.problems)
     except OSError as exc:
         targets, problem = None, f"the targets file {query.targets} cannot be read: {exc}"
-    data = summary_data(db, code, year, targets, london)
+    data = summary_data(db, code, year, targets, london, basket=query.basket)
     if problem:
         data.notes.insert(0, problem)
     return Answer(
         question="summary",
-        query={"borough": data.borough_code, "year": data.year.label, "targets": query.targets},
+        query={
+            "borough": data.borough_code,
+            "year": data.year.label,
+            "targets": query.targets,
+            "basket": data.basket.origin if data.basket else query.basket,
+        },
         items=sections(data),
         columns=("section", "shown", "missing", "how"),
         meta={
@@ -138,6 +147,7 @@ def sections(data: SummaryData) -> list[dict[str, Any]]:
     """Each section of the summary: shown, or what is missing and how to load it."""
     missing = (
         data.targets_missing,
+        data.basket_missing,
         data.compare_missing,
         data.trend_missing,
         data.streets_missing,
@@ -157,6 +167,8 @@ def summary_data(
     year: str,
     targets_file: TargetsFile | None,
     london_results: dict[str, TargetResult] | None = None,
+    *,
+    basket: str | None = None,
 ) -> SummaryData:
     """The Local Policing Summary of ``borough`` for ``year`` (``2024/25`` or ``2024``).
 
@@ -171,6 +183,7 @@ def summary_data(
         [], [], None, None, [], None, [], [],
     )  # fmt: skip
     _targets(db, out, targets_file, {} if london_results is None else london_results)
+    _basket(db, out, basket)
     _compare(db, out)
     place = _place(db, code)
     _streets(db, out, place)
@@ -211,6 +224,26 @@ def _targets(db: Database, out: SummaryData, targets_file: TargetsFile | None, l
             f"the targets file has no target for London or {out.borough_name} up to {month_text(end)}",
             f"add targets with 'area: {out.borough_name}' or 'area: London' to the targets file",
         )
+
+
+def _basket(db: Database, out: SummaryData, name: str | None) -> None:
+    """The headline basket for the borough, this year against the year before."""
+    try:
+        table = compare_basket(
+            db,
+            resolve_basket(name or DEFAULT),
+            BasketSpec(out.year.previous, out.year.period, "borough", out.borough_code),
+        )
+    except MetforwardError as exc:
+        out.basket_missing = Missing(f"the headline basket for {out.borough_name}: {exc}", "give a valid basket file")
+        return
+    if not any(r.months_before and r.months_after for r in table.rows):
+        out.basket_missing = Missing(
+            f"data for any line of the headline basket ({table.title}) in {out.year.previous} and {out.year.period}",
+            "load the London Datastore borough file, the MPS Monthly Crime Dashboard or the homicide victims file "
+            "(metforward ingest FILE)",
+        )
+    out.basket = table
 
 
 def _compare(db: Database, out: SummaryData) -> None:
