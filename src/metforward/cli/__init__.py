@@ -92,6 +92,7 @@ def _register() -> None:
         status,
         targets,
         upgrade,
+        youth_violence,
     )
 
     for module in (
@@ -113,6 +114,7 @@ def _register() -> None:
         outcomes,
         searches,
         report,
+        youth_violence,
         serve,
         upgrade,
     ):

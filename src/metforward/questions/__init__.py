@@ -24,6 +24,7 @@ from metforward.questions import (
     searches,
     status,
     targets,
+    youth_violence,
 )
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
@@ -48,6 +49,7 @@ QUESTIONS: dict[str, Question] = {
         exceptions.QUESTION,
         harm.QUESTION,
         targets.QUESTION,
+        youth_violence.QUESTION,
     )
 }
 

@@ -13,6 +13,7 @@ names a kind.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -315,6 +316,19 @@ def _homicide(
     return _grouped(rows), {None: months}
 
 
+def months_with_data(db: Database, basket: Basket, first: dt.date = dt.date(2000, 1, 1)) -> list[set[dt.date]]:
+    """For each line of ``basket``, the months from ``first`` to this month in which every source of the line has
+    data (London)."""
+    span = Period(first, dt.date.today().replace(day=1))
+    spec = BasketSpec(Period(first, first), span, "force")
+    out = []
+    for line in basket.lines:
+        series, _source, _notes = _line(db, line, spec, [])
+        values = series["*"][1]
+        out.append({m for m, v in zip(span.month_list(), values, strict=True) if not math.isnan(v)})
+    return out
+
+
 def load_kinds(basket: Basket, table: BasketTable | None = None) -> tuple[str, ...]:
     """The kinds of load a basket's answer rests on (for ``meta["loads"]``)."""
     kinds: list[str] = []
@@ -339,6 +353,7 @@ __all__ = [
     "areas_of",
     "compare_basket",
     "load_kinds",
+    "months_with_data",
     "read_line_counts",
     "where",
 ]

@@ -15,6 +15,7 @@ from metforward.web.api import (
     searches,
     status,
     targets,
+    youth_violence,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -28,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     searches.router,
     confidence.router,
     status.router,
+    youth_violence.router,
 )
