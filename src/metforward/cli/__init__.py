@@ -92,6 +92,7 @@ def _register() -> None:
         status,
         targets,
         upgrade,
+        visible_policing,
         youth_violence,
     )
 
@@ -115,6 +116,7 @@ def _register() -> None:
         searches,
         report,
         youth_violence,
+        visible_policing,
         serve,
         upgrade,
     ):

@@ -24,6 +24,7 @@ from metforward.questions import (
     searches,
     status,
     targets,
+    visible_policing,
     youth_violence,
 )
 from metforward.questions.answer import Answer
@@ -50,6 +51,7 @@ QUESTIONS: dict[str, Question] = {
         harm.QUESTION,
         targets.QUESTION,
         youth_violence.QUESTION,
+        visible_policing.QUESTION,
     )
 }
 

@@ -15,6 +15,7 @@ from metforward.web.api import (
     searches,
     status,
     targets,
+    visible_policing,
     youth_violence,
 )
 
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     confidence.router,
     status.router,
     youth_violence.router,
+    visible_policing.router,
 )
