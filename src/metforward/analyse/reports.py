@@ -22,6 +22,7 @@ from typing import Any
 
 import shapely
 
+from metforward.analyse.access import AreaAccess
 from metforward.analyse.basket import BasketTable
 from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareTable, Period
@@ -168,6 +169,15 @@ class SummaryData:
     #: against the year before.
     basket: BasketTable | None = None
     basket_missing: Missing | None = None
+    #: The youth-violence strand for the borough, this year against the year before (rows with exact intervals).
+    youth: BasketTable | None = None
+    youth_rows: list[dict[str, Any]] = field(default_factory=list)
+    youth_missing: Missing | None = None
+    #: The visible-policing strand: the borough's and London's distance to the nearest open front counter.
+    access: AreaAccess | None = None
+    access_london: AreaAccess | None = None
+    access_counters: list[dict[str, Any]] = field(default_factory=list)
+    access_missing: Missing | None = None
 
 
 def resolve_borough(text: str) -> tuple[str, str]:
@@ -256,6 +266,8 @@ def summary_inputs(data: SummaryData) -> dict[str, Any]:
         "confidence": f"metforward confidence --area {data.borough_code} --to {month_text(p.last)} --measure NAME",
         "results": f"metforward compare --basket {data.basket.origin if data.basket else 'results-so-far'} "
         f"--area {data.borough_code} --before {q} --after {p}",
+        "youth": f"metforward youth-violence --area {data.borough_code} --before {q} --after {p}",
+        "access": f"metforward visible-policing --area {data.borough_code}",
     }
 
 

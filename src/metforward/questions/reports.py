@@ -40,6 +40,7 @@ from metforward.analyse.targets import TargetResult, TargetsFile
 from metforward.domain.areas import borough_code
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import BadRequest, MetforwardError
+from metforward.questions import visible_policing, youth_violence
 from metforward.questions.answer import Answer
 from metforward.questions.basket_file import DEFAULT, resolve_basket
 from metforward.questions.baskets import BasketSpec, compare_basket
@@ -59,7 +60,18 @@ from metforward.store.queries import loads as load_queries
 from metforward.store.queries import status as status_queries
 
 #: The sections of the summary, in order (each row of the answer says whether it is shown).
-SECTIONS = ("targets", "results", "compare", "trend", "streets", "outcomes", "searches", "confidence")
+SECTIONS = (
+    "targets",
+    "results",
+    "compare",
+    "trend",
+    "streets",
+    "outcomes",
+    "searches",
+    "confidence",
+    "youth-violence",
+    "visible-policing",
+)
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,8 @@ def sections(data: SummaryData) -> list[dict[str, Any]]:
         data.outcomes_missing,
         data.searches_missing,
         data.confidence_missing,
+        data.youth_missing,
+        data.access_missing,
     )
     return [
         {"section": name, "shown": m is None, "missing": m.what if m else None, "how": m.how if m else None}
@@ -190,6 +204,8 @@ def summary_data(
     _outcomes(db, out, place)
     _searches(db, out, place)
     _confidence(db, out)
+    _youth(db, out)
+    _access(db, out)
     _completeness(db, out)
     out.loads = report_loads(db, previous.first, period.last)
     return out
@@ -389,6 +405,49 @@ def _confidence(db: Database, out: SummaryData) -> None:
             f"MOPAC Public Attitude Survey figures for {out.borough_name} ending by {end}",
             "load the PAS borough dashboard file (from data.london.gov.uk: metforward ingest FILE)",
         )
+
+
+def _youth(db: Database, out: SummaryData) -> None:
+    """The youth-violence strand for the borough, the report's year against the year before."""
+    query = youth_violence.Query(out.borough_code, before=str(out.year.previous), after=str(out.year.period))
+    try:
+        made = youth_violence.youth_violence(db, query)
+    except MetforwardError as exc:
+        out.youth_missing = Missing(f"youth-violence figures for {out.borough_name}: {exc}", LOAD_YOUTH)
+        return
+    if not any(r.months_before and r.months_after for r in made.table.rows):
+        out.youth_missing = Missing(
+            f"knife-injury or homicide victims for {out.borough_name} in {out.year.previous} and {out.year.period}",
+            LOAD_YOUTH,
+        )
+    out.youth, out.youth_rows = made.table, made.rows
+
+
+#: How to load the youth-violence strand's sources, in the words of a missing section.
+LOAD_YOUTH = (
+    "load the MPS Monthly Crime Dashboard (knife crime) and the MPS homicide victims file from the London "
+    "Datastore (metforward ingest FILE)"
+)
+
+
+def _access(db: Database, out: SummaryData) -> None:
+    """The visible-policing strand: the borough's and London's distance to the nearest open front counter."""
+    try:
+        made = visible_policing.visible_policing(db, visible_policing.Query())
+    except MetforwardError as exc:
+        out.access_missing = Missing(
+            f"front-counter distances: {exc}",
+            "load MOPAC's 2013 front-counter list, LSOA boundaries and LSOA population estimates (metforward ingest FILE)",
+        )
+        return
+    mine = next((b for b in made.access.boroughs if b.area_code == out.borough_code), None)
+    if mine is None:
+        out.access_missing = Missing(
+            f"LSOA boundaries of {out.borough_name}", "load the LSOA 2021 boundaries (metforward fetch boundaries-lsoa)"
+        )
+        return
+    out.access, out.access_london = mine, made.access.london
+    out.access_counters = [c for c in made.counters if c["borough_code"] == out.borough_code]
 
 
 def _completeness(db: Database, out: SummaryData) -> None:

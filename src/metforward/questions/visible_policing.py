@@ -24,6 +24,7 @@ from metforward.questions.answer import Answer
 from metforward.questions.base import Question, loads_used
 from metforward.store.database import Database
 from metforward.store.queries import police_sites as queries
+from metforward.store.queries.status import load_version
 
 #: The levels of the rows: one per borough (with London first), or one per LSOA.
 LEVELS = ("borough", "lsoa")
@@ -106,9 +107,24 @@ class VisiblePolicing:
     borough: str | None
 
 
+#: Results by store file, load version and query (the borough reports ask once per borough).
+_MEMO: dict[tuple[str, str, int, float], VisiblePolicing] = {}
+
+
 def visible_policing(db: Database, query: Query) -> VisiblePolicing:
-    """Distances from every London LSOA (the City aside) to the nearest open front counter, before and after."""
+    """Distances from every London LSOA (the City aside) to the nearest open front counter, before and after
+    (kept for the store's load version: the borough reports and pages ask for the same figures)."""
     query.check()
+    key = (str(db.path), load_version(db), query.year, query.threshold_km)
+    if key not in _MEMO:
+        if len(_MEMO) > 8:
+            _MEMO.clear()
+        _MEMO[key] = _measure(db, query)
+    found = _MEMO[key]
+    return VisiblePolicing(found.access, found.counters, found.population_years, list(found.notes), query.borough())
+
+
+def _measure(db: Database, query: Query) -> VisiblePolicing:
     counters = queries.front_counters(db)
     if not counters:
         raise NoData(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metforward.web.api import reference
-from metforward.web.pages import boroughs, compare, data, downloads, overview
+from metforward.web.pages import boroughs, compare, data, downloads, overview, strands
 from metforward.web.pages import map as map_page
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -15,5 +15,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     data.router,
     downloads.router,
     map_page.router,
+    strands.router,
     reference.router,
 )
