@@ -128,8 +128,8 @@ def _measure(db: Database, query: Query) -> VisiblePolicing:
     counters = queries.front_counters(db)
     if not counters:
         raise NoData(
-            "no police front counters are loaded: load MOPAC's 2013 front-counter list (metforward ingest FILE; "
-            "metforward sources lists front-counters-2013)",
+            "no police front counters are loaded: load MOPAC's 2013 front-counter list with metforward ingest FILE "
+            "(the catalogue's front-counters-2013 source)",
             field="area",
         )
     shapes = [r for r in queries.lsoa_shapes(db) if r[3] != CITY]
@@ -138,8 +138,8 @@ def _measure(db: Database, query: Query) -> VisiblePolicing:
     people = {code: (float(p), int(y)) for code, p, y in queries.lsoa_population(db, query.year)}
     if not people:
         raise NoData(
-            "no LSOA population estimates are loaded: load the ONS mid-year LSOA estimates (metforward sources "
-            "lists population-lsoa)",
+            "no LSOA population estimates are loaded: load the ONS mid-year LSOA estimates with metforward ingest "
+            "FILE (the catalogue's population-lsoa source)",
             field="year",
         )
     notes = [POINTS]
