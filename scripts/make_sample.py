@@ -89,6 +89,7 @@ def build(corpus: Path, out: Path) -> None:
         "fenneh_recorded-crime-borough-historical.csv.gz",
         "fenneh_recorded-crime-borough.csv.gz",
         "MPS_Ward_Level_Crime_most_recent_24_months_202403-202603.csv.gz",
+        "MPS_Homicides_2003-2023_victims.csv",
     ):
         write_gz(
             out / "datastore" / (name.removesuffix(".gz").removesuffix(".csv") + ".csv.gz"),
@@ -130,6 +131,7 @@ def build(corpus: Path, out: Path) -> None:
     survey_sample(corpus, out)
     dashboard_sample(corpus, out)
     strands_sample(corpus, out)
+    police_sites_sample(corpus, out)
 
 
 def strands_sample(corpus: Path, out: Path) -> None:
@@ -152,6 +154,12 @@ def strands_sample(corpus: Path, out: Path) -> None:
     write_gz(
         out / "strands" / "MPS_custody-disposals.csv.gz", read_lines(corpus / "datastore" / "fenneh_custody.csv.gz")
     )
+
+
+def police_sites_sample(corpus: Path, out: Path) -> None:
+    """MOPAC's 2013 front-counter list (classic-Mac line endings kept) and the police stations list, whole."""
+    for name in ("MOPAC_2013_police_front_counters_keep_cut.csv", "london_police_stations_sample.csv"):
+        write_gz(out / "other" / (name + ".gz"), read_lines(corpus / "other" / name))
 
 
 def dashboard_sample(corpus: Path, out: Path) -> None:

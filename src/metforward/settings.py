@@ -42,14 +42,19 @@ class Settings:
         """Where the records' secret key is kept when ``METFORWARD_RECORDS_KEY`` is not set: beside the store."""
         return self.db_path.with_suffix(".records.key")
 
+    #: Web app: the basket file of the overview's "Results so far" (docs/baskets.md; None: the built-in
+    #: results-so-far, the MPA newsletter's eleven lines).
+    basket_file: Path | None = None
+
     @classmethod
     def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
-        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL`` and ``METFORWARD_RECORDS_URL``, then defaults."""
+        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL``, ``METFORWARD_RECORDS_URL`` and ``METFORWARD_BASKET``, then defaults."""
         return cls(
             records_url=records or os.environ.get("METFORWARD_RECORDS_URL") or None,
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
             tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
             targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,
             base_url=os.environ.get("METFORWARD_BASE_URL") or None,
+            basket_file=Path(os.environ["METFORWARD_BASKET"]) if os.environ.get("METFORWARD_BASKET") else None,
         )

@@ -32,6 +32,8 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
         ([*PERIODS, "--area", "Gotham"], 1),
     ],
     "counts": [(["--db", "{missing}"], 1)],
+    "youth-violence": [(["--before", "2023-13:2023-06", "--after", "2024-01:2024-06"], 2)],
+    "visible-policing": [(["--level", "ward"], 2)],
     "confidence": [(["--area", "Atlantis"], 2), (["--to", "June"], 2), (["--measure", "no such measure"], 1)],
     "exceptions": [(["--latest", "2024-13"], 2)],
     "fetch": [(["--force", "metropolitan", "--from", "2024-13", "--to", "2024-02"], 2)],

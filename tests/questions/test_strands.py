@@ -23,7 +23,8 @@ def test_the_report_sections_on_the_sample_and_on_an_empty_store(web_store: Path
     year, before = Period.parse("2024-01:2024-12"), Period.parse("2023-01:2023-12")
     with Database(web_store, read_only=True) as store:
         shown = sections(store, "E09000033", before, year)
-    assert [s.slug for s in shown] == [s.slug for s in STRANDS]
+    # youth violence and visible policing have sections of their own in the report (questions/reports.py)
+    assert [s.slug for s in shown] == [s.slug for s in STRANDS if s.section is not None]
     for s in shown:
         assert s.missing is None and s.rows and s.command.startswith("metforward ")
         assert all(len(r) == len(s.header) for r in s.rows)

@@ -11,6 +11,9 @@ number in the bulletin equals the matching command's ``--json`` output (see
   at force level: count, % change, rate ratio with its exact interval, p, q (Benjamini-Hochberg
   across the table) and the verdict. The MPA's "Results so far" compared the financial year to
   date with the previous financial year to date, which is this rule.
+* **The headline basket**: the lines of a basket (``docs/baskets.md``; by default the seeds' eleven-line
+  "Results so far", :mod:`metforward.questions.baskets`) for London over the same two periods, each line
+  with its source and caveat: the rows of ``metforward compare --basket NAME --level force``.
 * **Performance by exception**: :func:`metforward.analyse.exceptions.exceptions` on the Datastore
   borough counts with ``month`` as the latest month judged.
 * **Notable changes by borough**: the borough x category rows of the same comparison at borough
@@ -24,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from metforward.analyse.basket import BasketTable
 from metforward.analyse.compare import CompareRow, CompareSpec, Period
 from metforward.analyse.exceptions import MIN_CHANGE, ExceptionFlag
 from metforward.domain.periods import add_months, month_text
@@ -87,6 +91,8 @@ class BulletinData:
     #: Every borough x category row of the borough-level comparison (the overview's borough table and map;
     #: not in the JSON, whose ``notable`` holds those that changed).
     boroughs: list[CompareRow] = field(default_factory=list, repr=False, compare=False)
+    #: The headline basket (the seeds' "Results so far" unless another is given), London, the same periods.
+    basket: BasketTable | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, object]:
         """The JSON form."""
@@ -110,6 +116,14 @@ class BulletinData:
             "notable_method_note": self.notable_method_note,
             "exceptions_summary": self.exceptions_summary,
             "exceptions_min_change": self.exceptions_min_change,
+            "basket": None
+            if self.basket is None
+            else {
+                **self.basket.as_dict(),
+                "method_note": self.basket.method_note,
+                "notes": list(self.basket.notes),
+                "rows": [r.as_dict() for r in self.basket.rows],
+            },
         }
 
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
+from metforward.analyse.access import AreaAccess
+from metforward.analyse.basket import BasketTable
 from metforward.analyse.bulletin import BulletinData
 from metforward.analyse.compare import CompareTable, Period
 from metforward.analyse.confidence import Figure
@@ -168,6 +170,19 @@ class SummaryData:
     notes: list[str] = field(default_factory=list)
     #: The plan's strands (questions/strands.py STRANDS), one section each, in the registry's order.
     strands: list[StrandSection] = field(default_factory=list)
+    #: The headline basket (the seeds' "Results so far" unless another is given) for the borough, this year
+    #: against the year before.
+    basket: BasketTable | None = None
+    basket_missing: Missing | None = None
+    #: The youth-violence strand for the borough, this year against the year before (rows with exact intervals).
+    youth: BasketTable | None = None
+    youth_rows: list[dict[str, Any]] = field(default_factory=list)
+    youth_missing: Missing | None = None
+    #: The visible-policing strand: the borough's and London's distance to the nearest open front counter.
+    access: AreaAccess | None = None
+    access_london: AreaAccess | None = None
+    access_counters: list[dict[str, Any]] = field(default_factory=list)
+    access_missing: Missing | None = None
 
 
 def resolve_borough(text: str) -> tuple[str, str]:
@@ -254,6 +269,10 @@ def summary_inputs(data: SummaryData) -> dict[str, Any]:
         "searches": f"metforward searches --area {data.borough_code} --from {month_text(p.first)} "
         f"--to {month_text(p.last)} --rates",
         "confidence": f"metforward confidence --area {data.borough_code} --to {month_text(p.last)} --measure NAME",
+        "results": f"metforward compare --basket {data.basket.origin if data.basket else 'results-so-far'} "
+        f"--area {data.borough_code} --before {q} --after {p}",
+        "youth": f"metforward youth-violence --area {data.borough_code} --before {q} --after {p}",
+        "access": f"metforward visible-policing --area {data.borough_code}",
     }
 
 
@@ -266,6 +285,8 @@ def bulletin_inputs(data: BulletinData) -> dict[str, str]:
         "notable": f"metforward compare --level borough {common} --alpha {data.alpha}",
         "exceptions": f"metforward exceptions --source datastore --latest {month_text(data.month)} --months 12 "
         f"--alpha {data.alpha} --min-change {data.exceptions_min_change * 100:g}",
+        "basket": f"metforward compare --basket {data.basket.origin if data.basket else 'results-so-far'} "
+        f"--level force --before {data.before} --after {data.after} --alpha {data.alpha}",
     }
 
 

@@ -122,6 +122,8 @@ def _register() -> None:
         upgrade,
         users,
         vawg,
+        visible_policing,
+        youth_violence,
     )
 
     for module in (
@@ -146,6 +148,8 @@ def _register() -> None:
         business_crime,
         fairness,
         report,
+        youth_violence,
+        visible_policing,
         serve,
         upgrade,
         records,

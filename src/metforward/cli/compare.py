@@ -11,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from metforward import ATTRIBUTION
+from metforward.analyse.basket import BasketTable
 from metforward.analyse.compare import CompareTable
 from metforward.cli.output import CsvOpt, JsonOpt, emit
 from metforward.cli.safety import reader
 from metforward.cli.status import wide_console
 from metforward.domain.periods import month_text
 from metforward.present.csv import write_csv
+from metforward.questions.basket_file import resolve_basket
 from metforward.questions.compare import Query, ask
 
 _STYLE = {"up": "red", "down": "green", "can't tell": "dim"}
@@ -116,6 +118,75 @@ MethodOpt = Annotated[
 ]
 
 
+def print_basket(table: BasketTable) -> None:
+    """A basket comparison as a Rich table: each line with its source, the caveats below, the attribution."""
+    console = wide_console()
+    missing = [i.title for i in table.lines if not i.months_before or not i.months_after]
+    console.print(
+        f"[bold]{table.title}[/] ({table.origin}), {'London' if table.level == 'force' else 'by borough'}: "
+        f"before {table.before}, after {table.after}"
+    )
+    for note in table.notes:
+        console.print(f"[yellow]{note}[/]")
+    out = Table(
+        caption=(
+            "Rate ratio = after/before per month of data (months where every source of the line has data), "
+            + interval_words("poisson" if table.method == "poisson" else "quasi").format(
+                level=f"{100 * (1 - table.alpha):.0f}%"
+            )
+            + f"; q = Benjamini-Hochberg across this table; verdict at q < {table.alpha}."
+            + (f" No data in one period: {', '.join(missing)}." if missing else "")
+            + f"\n{table.method_note}\n{ATTRIBUTION}"
+        ),
+        caption_justify="left",
+    )
+    names = (
+        "area",
+        "line",
+        "before",
+        "after",
+        "months",
+        "change",
+        "rate ratio",
+        "95% interval",
+        "q",
+        "verdict",
+        "source",
+    )
+    for name in names:
+        out.add_column(name, justify="left" if name in {"area", "line", "verdict", "source"} else "right")
+    for r in table.rows:
+        info = table.info(r.category)
+        change = "-" if r.change_pct is None else f"{r.change_pct:+.1f}%"
+        interval = "-" if r.ci_low is None and r.ci_high is None else f"{num(r.ci_low)} to {num(r.ci_high)}"
+        out.add_row(
+            r.area_name,
+            r.category,
+            f"{r.before:,}",
+            f"{r.after:,}",
+            f"{r.months_before}+{r.months_after}",
+            change,
+            num(r.rate_ratio),
+            interval,
+            pval(r.q_value),
+            f"[{_STYLE[r.verdict]}]{r.verdict}[/]",
+            info.source if info else "",
+        )
+    console.print(out)
+    for info in table.lines:
+        if info.caveat:
+            console.print(f"[dim]{info.title}: {info.caveat}[/]")
+
+
+BasketOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Compare the lines of a headline basket instead of categories: a basket file (docs/baskets.md) "
+        "or a built-in name (results-so-far, youth-violence). With --level force: London.",
+    ),
+]
+
+
 def compare_command(
     ctx: typer.Context,
     before: BeforeOpt = None,
@@ -132,16 +203,22 @@ def compare_command(
     kind: KindOpt = None,
     alpha: AlphaOpt = Query.alpha,
     method: MethodOpt = Query.method,
+    basket: BasketOpt = None,
     as_csv: CsvOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict."""
-    query = Query(before, after, around, window, level, area, source, by, force, kind, alpha, method)
+    query = Query(before, after, around, window, level, area, source, by, force, kind, alpha, method, basket)
     query.spec()  # a bad option is a usage error before the store is opened
+    if basket:
+        resolve_basket(basket)  # and so is a basket file that is not valid
     with reader(ctx) as db:
         answer = ask(db, query)
     if not emit(answer, as_json=as_json, as_csv=as_csv):
-        print_table(answer.result)
+        if isinstance(answer.result, BasketTable):
+            print_basket(answer.result)
+        else:
+            print_table(answer.result)
 
 
 def register(app: typer.Typer) -> None:

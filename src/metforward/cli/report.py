@@ -105,10 +105,16 @@ def bulletin_command(
     alpha: Annotated[
         float, typer.Option(help="Significance level for verdicts and flags (on q values).")
     ] = bulletin.Query.alpha,
+    basket: Annotated[
+        str | None,
+        typer.Option(
+            help="The headline basket: a basket file (docs/baskets.md) or built-in name (default: results-so-far)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The London bulletin: results so far (FY to date vs a year earlier), exceptions, notable borough changes."""
-    query = bulletin.Query(month, alpha)
+    query = bulletin.Query(month, alpha, basket=basket)
     query.first()  # a malformed month is a usage error before the store is opened
     if not as_json:
         out = _out_ok(out)

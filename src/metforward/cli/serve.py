@@ -44,6 +44,13 @@ def serve(
         Path | None,
         typer.Option(envvar="METFORWARD_TARGETS", help="Targets file whose verdicts the pages and API show (YAML)."),
     ] = None,
+    basket: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="METFORWARD_BASKET",
+            help="Basket file of the overview's Results so far (docs/baskets.md; default: the built-in results-so-far).",
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(help="Server processes (default: one per CPU, at most 4); each opens the store read-only."),
@@ -84,9 +91,14 @@ def serve(
         settings,
         tile_url=tile_url or settings.tile_url,
         targets_file=targets or settings.targets_file,
+        basket_file=basket or settings.basket_file,
         pool_size=connections,
         base_url=(base_url or settings.base_url or f"http://{bound}:{port}").rstrip("/"),
     )
+    if settings.basket_file is not None:
+        from metforward.questions.basket_file import load_basket
+
+        load_basket(settings.basket_file)  # a basket file that is not valid stops the server before it starts
     processes = workers if workers is not None else min(4, os.cpu_count() or 1)
     console.print(
         f"metforward on http://{host}:{port}/ (API: http://{host}:{port}/api), {processes} process"
@@ -106,6 +118,7 @@ def serve(
         **({"METFORWARD_TILE_URL": settings.tile_url} if settings.tile_url else {}),
         **({"METFORWARD_TARGETS": str(settings.targets_file)} if settings.targets_file else {}),
         **({"METFORWARD_RECORDS_URL": settings.records_url} if settings.records_url else {}),
+        **({"METFORWARD_BASKET": str(settings.basket_file)} if settings.basket_file else {}),
     )
     uvicorn.run(
         "metforward.web.app:create_app_from_env",

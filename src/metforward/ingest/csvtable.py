@@ -32,6 +32,8 @@ class ParsedCsv:
 def decode_header(data: bytes) -> list[str]:
     """The header row's fields, with a UTF-8 byte-order mark and surrounding spaces removed."""
     end = data.find(b"\n")
+    if end < 0 or b"\r" in data[:end].rstrip(b"\r"):  # classic-Mac line endings (CR only)
+        end = data.find(b"\r")
     first = data if end < 0 else data[:end]
     try:
         text = first.decode("utf-8-sig")

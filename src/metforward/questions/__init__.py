@@ -27,6 +27,8 @@ from metforward.questions import (
     status,
     targets,
     vawg,
+    visible_policing,
+    youth_violence,
 )
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
@@ -54,6 +56,8 @@ QUESTIONS: dict[str, Question] = {
         vawg.QUESTION,
         business_crime.QUESTION,
         fairness.QUESTION,
+        youth_violence.QUESTION,
+        visible_policing.QUESTION,
     )
 }
 

@@ -30,6 +30,8 @@ from metforward.domain.periods import month_text, parse_month
 from metforward.errors import BadRequest, NoData
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
+from metforward.questions.basket_file import DEFAULT, basket_version, resolve_basket
+from metforward.questions.baskets import BasketSpec, compare_basket
 from metforward.questions.compare import COLUMNS, compare
 from metforward.questions.exceptions import exceptions
 from metforward.questions.reports import report_loads
@@ -52,6 +54,8 @@ class Query:
     month: str | None = None
     alpha: float = 0.05
     min_change: float = MIN_CHANGE
+    #: The headline basket: a basket file or a built-in name (default: the seeds' results-so-far).
+    basket: str | None = None
 
     def first(self) -> dt.date | None:
         """The month asked for (None: the latest loaded): :class:`BadRequest` when it is not ``YYYY-MM``."""
@@ -98,11 +102,18 @@ def completeness(db: Database, before: Period, after: Period) -> list[SourceComp
 
 
 def bulletin_data(
-    db: Database, month: dt.date, *, alpha: float = 0.05, exception_months: int = 12, min_change: float = MIN_CHANGE
+    db: Database,
+    month: dt.date,
+    *,
+    alpha: float = 0.05,
+    exception_months: int = 12,
+    min_change: float = MIN_CHANGE,
+    basket: str | None = None,
 ) -> BulletinData:
     """The bulletin for ``month`` (the first of a month): results so far, exceptions, notable changes, completeness.
 
-    ``min_change``: the exceptions' smallest change from the expectation worth flagging (a share).
+    ``min_change``: the exceptions' smallest change from the expectation worth flagging (a share); ``basket``: the
+    headline basket (a file or built-in name; default: the seeds' results-so-far).
     """
     before, after = financial_year_to_date(month)
     notes: list[str] = []
@@ -122,6 +133,9 @@ def bulletin_data(
         db, source="datastore", latest=month, months=exception_months, alpha=alpha, min_change=min_change
     )
     notes += [f"exceptions: {n}" for n in report.notes]
+    headline = compare_basket(
+        db, resolve_basket(basket or DEFAULT), BasketSpec(before, after, "force", None, alpha, "quasi")
+    )
     sources = completeness(db, before, after)
     used = kind or "datastore-borough"
     loaded = any(month_text(month) in c.months_after for c in sources if c.source == f"datastore {used}")
@@ -147,6 +161,7 @@ def bulletin_data(
         exceptions_summary=report.summary(),
         exceptions_min_change=min_change,
         boroughs=boroughs,
+        basket=headline,
     )
 
 
@@ -157,14 +172,19 @@ def ask(db: Database, query: Query) -> Answer:
     month = query.first() or latest
     if month is None:
         raise NoData(f"no London Datastore borough counts are loaded: {LOAD_DATASTORE}", field="month")
-    data = bulletin_data(db, month, alpha=query.alpha, min_change=query.min_change)
+    data = bulletin_data(db, month, alpha=query.alpha, min_change=query.min_change, basket=query.basket)
     loads = report_loads(db, data.before.first, data.after.last)
     inputs = bulletin_inputs(data)
     whole = data.as_dict()
     meta = {k: v for k, v in whole.items() if k not in ("results", "notes", "alpha")}
     return Answer(
         question="bulletin",
-        query={"month": month_text(month), "alpha": query.alpha, "min_change": query.min_change},
+        query={
+            "month": month_text(month),
+            "alpha": query.alpha,
+            "min_change": query.min_change,
+            "basket": data.basket.origin if data.basket else query.basket,
+        },
         items=whole["results"],  # type: ignore[arg-type]
         columns=COLUMNS,
         meta={
@@ -187,6 +207,7 @@ QUESTION = Question(
     summary="The London bulletin: results so far (financial year to date against a year earlier), exceptions, "
     "notable borough changes, completeness.",
     example={"month": "2025-06"},
+    version=lambda query: basket_version(query.basket),
 )
 
 __all__ = ["LOAD_DATASTORE", "QUESTION", "Bulletin", "Query", "ask", "bulletin_data", "completeness", "latest_month"]

@@ -3,6 +3,11 @@
 The one place the comparison is answered: its options and their defaults (:class:`Query`), the
 periods (:func:`metforward.domain.periods.two_periods`), the area (the one resolver), what is read
 from the store (:func:`read_counts`), and the kernel (:func:`metforward.analyse.compare.tabulate`).
+
+With ``basket`` (a basket file, ``docs/baskets.md``, or a built-in basket's name) the categories are the
+basket's lines, each counted from its own sources (:mod:`metforward.questions.baskets`), for London
+(``level`` force) or by borough; the rows are the same :class:`~metforward.analyse.compare.CompareRow`
+(``category`` is the line's title) and ``meta["basket"]`` gives each line's sources and caveat.
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ from metforward.analyse.compare import (
     choose_kind,
     tabulate,
 )
+from metforward.analyse.dispersion import METHODS
 from metforward.domain.periods import Period, add_months, month_text, two_periods
+from metforward.errors import BadRequest
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question, loads_used
+from metforward.questions.basket_file import basket_version, resolve_basket
+from metforward.questions.baskets import BasketSpec, compare_basket, load_kinds, where
 from metforward.store import cubes
 from metforward.store.database import Database
 from metforward.store.places import resolve_area
@@ -47,10 +56,14 @@ class Query:
     kind: str | None = None
     alpha: float = 0.05
     method: str = "quasi"
+    basket: str | None = None
 
     def spec(self) -> CompareSpec:
-        """The comparison asked for, checked: :class:`BadRequest` naming the option at fault."""
+        """The comparison asked for, checked: :class:`BadRequest` naming the option at fault (with a basket,
+        its level and area too: see :meth:`basket_spec`)."""
         first, second = two_periods(self.before, self.after, self.around, self.window)
+        if self.basket:
+            self.basket_spec()
         return CompareSpec(
             before=first,
             after=second,
@@ -63,6 +76,15 @@ class Query:
             alpha=self.alpha,
             method=self.method,
         )
+
+    def basket_spec(self) -> BasketSpec:
+        """The basket comparison asked for: London (``level`` force, or an area meaning London) or by borough
+        (``level`` borough, or one borough named by ``area``)."""
+        first, second = two_periods(self.before, self.after, self.around, self.window)
+        if self.method not in METHODS:
+            raise BadRequest(f"unknown method {self.method!r} (expected one of {', '.join(METHODS)})", field="method")
+        level, area = where(self.area, self.level)
+        return BasketSpec(first, second, level, area, self.alpha, self.method)
 
 
 def default_by(source: str) -> str:
@@ -83,7 +105,7 @@ def with_default_periods(db: Database, query: Query) -> Query:
     ``around``): what the web page compares when it is opened without periods."""
     if query.around or (query.before and query.after) or query.source not in SOURCES:
         return query  # nothing to fill in, or an unknown source that ``spec()`` names
-    first, second = default_periods(db, query.source)
+    first, second = default_periods(db, "datastore" if query.basket else query.source)
     return replace(query, before=query.before or str(first), after=query.after or str(second))
 
 
@@ -164,8 +186,41 @@ def source_kinds(spec: CompareSpec, kind: str | None) -> tuple[str, ...]:
     return ("street",) if spec.source == "police-uk" else (kind or "datastore-*",)
 
 
+def ask_basket(db: Database, query: Query) -> Answer:
+    """The basket comparison ``query`` asks for (``query.basket`` set)."""
+    spec = query.basket_spec()
+    assert query.basket is not None
+    basket = resolve_basket(query.basket)
+    table = compare_basket(db, basket, spec)
+    return Answer(
+        question="compare",
+        query={
+            "before": str(spec.before),
+            "after": str(spec.after),
+            "level": spec.level,
+            "area": spec.area,
+            "basket": basket.origin,
+            "alpha": spec.alpha,
+            "method": spec.method,
+        },
+        items=[r.as_dict() for r in table.rows],
+        columns=COLUMNS,
+        meta={
+            "basket": table.as_dict(),
+            "method": spec.method,
+            "method_note": table.method_note,
+            "loads": loads_used(db, load_kinds(basket)),
+        },
+        notes=list(table.notes),
+        result=table,
+    )
+
+
 def ask(db: Database, query: Query) -> Answer:
-    """Compare the two periods ``query`` asks for, for every area and category it selects."""
+    """Compare the two periods ``query`` asks for, for every area and category it selects (or every line of
+    its basket)."""
+    if query.basket:
+        return ask_basket(db, query)
     spec = query.spec()
     table = compare(db, spec)
     return Answer(
@@ -194,12 +249,14 @@ QUESTION = Question(
     summary="Compare counts in two periods by area and category: rate ratio, interval, p and q values, verdict.",
     example={"before": "2024-01:2024-01", "after": "2024-02:2024-02", "level": "borough"},
     columns=COLUMNS,
+    version=lambda query: basket_version(query.basket),
 )
 
 __all__ = [
     "QUESTION",
     "Query",
     "ask",
+    "ask_basket",
     "compare",
     "default_by",
     "default_periods",

@@ -40,7 +40,10 @@ from metforward.analyse.targets import TargetResult, TargetsFile
 from metforward.domain.areas import borough_code
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import BadRequest, MetforwardError
+from metforward.questions import visible_policing, youth_violence
 from metforward.questions.answer import Answer
+from metforward.questions.basket_file import DEFAULT, resolve_basket
+from metforward.questions.baskets import BasketSpec, compare_basket
 from metforward.questions.compare import compare
 from metforward.questions.confidence import figures
 from metforward.questions.hotspots import hot_spots
@@ -58,7 +61,18 @@ from metforward.store.queries import loads as load_queries
 from metforward.store.queries import status as status_queries
 
 #: The sections of the summary, in order (each row of the answer says whether it is shown).
-SECTIONS = ("targets", "compare", "trend", "streets", "outcomes", "searches", "confidence")
+SECTIONS = (
+    "targets",
+    "results",
+    "compare",
+    "trend",
+    "streets",
+    "outcomes",
+    "searches",
+    "confidence",
+    "youth-violence",
+    "visible-policing",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,8 @@ class Query:
     borough: str | None = None
     year: str | None = None
     targets: str | None = None
+    #: The headline basket: a basket file or a built-in name (default: the seeds' results-so-far).
+    basket: str | None = None
 
     def code(self) -> str:
         """The borough's GSS code: :class:`BadRequest` when none is given, ``NotFound`` when not a borough."""
@@ -111,12 +127,17 @@ def ask(db: Database, query: Query, *, london: dict[str, TargetResult] | None = 
         targets, problem = None, f"the targets file {exc.path} is not valid: " + "; ".join(exc.problems)
     except OSError as exc:
         targets, problem = None, f"the targets file {query.targets} cannot be read: {exc}"
-    data = summary_data(db, code, year, targets, london)
+    data = summary_data(db, code, year, targets, london, basket=query.basket)
     if problem:
         data.notes.insert(0, problem)
     return Answer(
         question="summary",
-        query={"borough": data.borough_code, "year": data.year.label, "targets": query.targets},
+        query={
+            "borough": data.borough_code,
+            "year": data.year.label,
+            "targets": query.targets,
+            "basket": data.basket.origin if data.basket else query.basket,
+        },
         items=sections(data),
         columns=("section", "shown", "missing", "how"),
         meta={
@@ -139,12 +160,15 @@ def sections(data: SummaryData) -> list[dict[str, Any]]:
     """Each section of the summary: shown, or what is missing and how to load it."""
     missing = (
         data.targets_missing,
+        data.basket_missing,
         data.compare_missing,
         data.trend_missing,
         data.streets_missing,
         data.outcomes_missing,
         data.searches_missing,
         data.confidence_missing,
+        data.youth_missing,
+        data.access_missing,
     )
     named = [*zip(SECTIONS, missing, strict=True), *((f"strand:{s.slug}", s.missing) for s in data.strands)]
     return [
@@ -159,6 +183,8 @@ def summary_data(
     year: str,
     targets_file: TargetsFile | None,
     london_results: dict[str, TargetResult] | None = None,
+    *,
+    basket: str | None = None,
 ) -> SummaryData:
     """The Local Policing Summary of ``borough`` for ``year`` (``2024/25`` or ``2024``).
 
@@ -173,6 +199,7 @@ def summary_data(
         [], [], None, None, [], None, [], [],
     )  # fmt: skip
     _targets(db, out, targets_file, {} if london_results is None else london_results)
+    _basket(db, out, basket)
     _compare(db, out)
     place = _place(db, code)
     _streets(db, out, place)
@@ -180,6 +207,8 @@ def summary_data(
     _searches(db, out, place)
     _confidence(db, out)
     out.strands = strand_sections(db, code, previous, period)
+    _youth(db, out)
+    _access(db, out)
     _completeness(db, out)
     out.loads = report_loads(db, previous.first, period.last)
     return out
@@ -214,6 +243,26 @@ def _targets(db: Database, out: SummaryData, targets_file: TargetsFile | None, l
             f"the targets file has no target for London or {out.borough_name} up to {month_text(end)}",
             f"add targets with 'area: {out.borough_name}' or 'area: London' to the targets file",
         )
+
+
+def _basket(db: Database, out: SummaryData, name: str | None) -> None:
+    """The headline basket for the borough, this year against the year before."""
+    try:
+        table = compare_basket(
+            db,
+            resolve_basket(name or DEFAULT),
+            BasketSpec(out.year.previous, out.year.period, "borough", out.borough_code),
+        )
+    except MetforwardError as exc:
+        out.basket_missing = Missing(f"the headline basket for {out.borough_name}: {exc}", "give a valid basket file")
+        return
+    if not any(r.months_before and r.months_after for r in table.rows):
+        out.basket_missing = Missing(
+            f"data for any line of the headline basket ({table.title}) in {out.year.previous} and {out.year.period}",
+            "load the London Datastore borough file, the MPS Monthly Crime Dashboard or the homicide victims file "
+            "(metforward ingest FILE)",
+        )
+    out.basket = table
 
 
 def _compare(db: Database, out: SummaryData) -> None:
@@ -359,6 +408,49 @@ def _confidence(db: Database, out: SummaryData) -> None:
             f"MOPAC Public Attitude Survey figures for {out.borough_name} ending by {end}",
             "load the PAS borough dashboard file (from data.london.gov.uk: metforward ingest FILE)",
         )
+
+
+def _youth(db: Database, out: SummaryData) -> None:
+    """The youth-violence strand for the borough, the report's year against the year before."""
+    query = youth_violence.Query(out.borough_code, before=str(out.year.previous), after=str(out.year.period))
+    try:
+        made = youth_violence.youth_violence(db, query)
+    except MetforwardError as exc:
+        out.youth_missing = Missing(f"youth-violence figures for {out.borough_name}: {exc}", LOAD_YOUTH)
+        return
+    if not any(r.months_before and r.months_after for r in made.table.rows):
+        out.youth_missing = Missing(
+            f"knife-injury or homicide victims for {out.borough_name} in {out.year.previous} and {out.year.period}",
+            LOAD_YOUTH,
+        )
+    out.youth, out.youth_rows = made.table, made.rows
+
+
+#: How to load the youth-violence strand's sources, in the words of a missing section.
+LOAD_YOUTH = (
+    "load the MPS Monthly Crime Dashboard (knife crime) and the MPS homicide victims file from the London "
+    "Datastore (metforward ingest FILE)"
+)
+
+
+def _access(db: Database, out: SummaryData) -> None:
+    """The visible-policing strand: the borough's and London's distance to the nearest open front counter."""
+    try:
+        made = visible_policing.visible_policing(db, visible_policing.Query())
+    except MetforwardError as exc:
+        out.access_missing = Missing(
+            f"front-counter distances: {exc}",
+            "load MOPAC's 2013 front-counter list, LSOA boundaries and LSOA population estimates (metforward ingest FILE)",
+        )
+        return
+    mine = next((b for b in made.access.boroughs if b.area_code == out.borough_code), None)
+    if mine is None:
+        out.access_missing = Missing(
+            f"LSOA boundaries of {out.borough_name}", "load the LSOA 2021 boundaries (metforward fetch boundaries-lsoa)"
+        )
+        return
+    out.access, out.access_london = mine, made.access.london
+    out.access_counters = [c for c in made.counters if c["borough_code"] == out.borough_code]
 
 
 def _completeness(db: Database, out: SummaryData) -> None:

@@ -15,7 +15,7 @@ from metforward.analyse.reports import Missing
 from metforward.analyse.strands import StrandSection
 from metforward.domain.periods import Period
 from metforward.errors import MetforwardError
-from metforward.questions import business_crime, fairness, vawg
+from metforward.questions import business_crime, fairness, vawg, visible_policing, youth_violence
 from metforward.store.database import Database
 
 
@@ -23,14 +23,15 @@ from metforward.store.database import Database
 class Strand:
     """One strand: ``slug`` (its path under ``/strands/`` and ``/api/v1/strands/``), its title, the plan's
     words for it, what the view shows, the registered question it asks, and the borough report's section
-    (``section(db, borough_code, year_before, year)``)."""
+    (``section(db, borough_code, year_before, year)``; None for a strand whose report section is built
+    by the report itself: youth violence and visible policing, in :mod:`metforward.questions.reports`)."""
 
     slug: str
     title: str
     plan: str
     summary: str
     question: str
-    section: Callable[[Database, str, Period, Period], StrandSection]
+    section: Callable[[Database, str, Period, Period], StrandSection] | None
 
 
 STRANDS: tuple[Strand, ...] = (
@@ -61,6 +62,23 @@ STRANDS: tuple[Strand, ...] = (
         fairness.QUESTION.name,
         fairness.section,
     ),
+    Strand(
+        "youth-violence",
+        "Youth violence",
+        'the plan\'s "Time for Action" strand',
+        "Knife-injury victims aged 1-24 and homicide victims under 25 (the seeds' teenage murders), with exact "
+        "intervals for counts this small.",
+        youth_violence.QUESTION.name,
+        None,
+    ),
+    Strand(
+        "visible-policing",
+        "Visible and accessible policing",
+        "the plan's strand on visible and accessible policing",
+        "How far residents live from the nearest open police front counter, before and after the 2013 closures.",
+        visible_policing.QUESTION.name,
+        None,
+    ),
 )
 
 
@@ -77,6 +95,8 @@ def sections(db: Database, borough: str, before: Period, after: Period) -> list[
     strand whose figures cannot be made says why instead."""
     out = []
     for s in STRANDS:
+        if s.section is None:
+            continue
         try:
             out.append(s.section(db, borough, before, after))
         except MetforwardError as exc:

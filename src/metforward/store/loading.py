@@ -188,6 +188,32 @@ TABLES: dict[str, tuple[str, ...]] = {
         "n",
         "successes",
     ),
+    "homicide_victims": (
+        "line",
+        "month",
+        "borough_code",
+        "borough_name",
+        "age_group",
+        "sex",
+        "method",
+        "domestic_abuse",
+        "offence_type",
+        "solved_status",
+        "ethnicity",
+        "victims",
+    ),
+    "front_counters": (
+        "line",
+        "name",
+        "borough_code",
+        "borough_name",
+        "longitude",
+        "latitude",
+        "status",
+        "current",
+        "proposed",
+    ),
+    "police_stations": ("line", "name", "longitude", "latitude"),
 }
 
 REJECT_COLUMNS = ("line", "field", "value", "reason")

@@ -9,6 +9,8 @@ from metforward.ingest.readers.custody import CustodyDisposalsReader
 from metforward.ingest.readers.dashboard import DashboardReader
 from metforward.ingest.readers.datastore import DatastoreReader
 from metforward.ingest.readers.homicide_proceedings import HomicideProceedingsReader
+from metforward.ingest.readers.homicide_victims import HomicideVictimsReader
+from metforward.ingest.readers.police_sites import FrontCountersReader, PoliceStationsReader
 from metforward.ingest.readers.policeuk import (
     OutcomesReader,
     StopAndSearchReader,
@@ -53,6 +55,9 @@ CSV_READERS: list[Reader] = [
     BusinessCrimeOutcomesReader(),
     CustodyDisposalsReader(),
     HomicideProceedingsReader(),
+    HomicideVictimsReader(),
+    FrontCountersReader(),
+    PoliceStationsReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).

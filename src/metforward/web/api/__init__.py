@@ -16,6 +16,8 @@ from metforward.web.api import (
     status,
     strands,
     targets,
+    visible_policing,
+    youth_violence,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -30,4 +32,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     confidence.router,
     status.router,
     strands.router,
+    youth_violence.router,
+    visible_policing.router,
 )

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from metforward.analyse.compare import CompareRow
 from metforward.questions import compare as question
+from metforward.questions.basket_file import BUILT_IN
 from metforward.web.answers import api_response
 from metforward.web.api.common import (
     DEFAULT_LIMIT,
@@ -21,9 +22,25 @@ from metforward.web.api.common import (
     Offset,
     Paging,
 )
-from metforward.web.errors import API_ERRORS
+from metforward.web.app import context
+from metforward.web.errors import API_ERRORS, ErrorDetail, WebError
 
 router = APIRouter(tags=["compare"])
+
+
+def basket_of(request: Request, name: str | None) -> str | None:
+    """The basket an API ``basket`` names: a built-in one, or the server's own basket file by its name (a
+    request never names a file of its own); a 422 listing the names otherwise."""
+    if name is None:
+        return None
+    own = context(request).settings.basket_file
+    if own is not None and name in (own.stem, own.name):
+        return str(own)
+    if name in BUILT_IN:
+        return name
+    allowed = [*BUILT_IN, *([own.stem] if own is not None else [])]
+    message = f"{name!r} is not a basket this server has; give one of: {', '.join(allowed)}"
+    raise WebError(422, "invalid_parameter", f"basket: {message}", [ErrorDetail(field="basket", message=message)])
 
 
 class CompareBody(Envelope[CompareRow]):
@@ -70,7 +87,17 @@ def compare_periods(
             "poisson: the exact conditional Poisson test."
         ),
     ] = "quasi",
+    basket: Annotated[
+        str | None,
+        Query(
+            max_length=60,
+            description="Compare the lines of a headline basket instead of categories: a built-in basket "
+            f"({', '.join(BUILT_IN)}) or the server's basket (its file name without .yaml); level force: London.",
+        ),
+    ] = None,
 ) -> Response:
     """Counts in two periods by area and category: rate ratio, interval, p and q values, verdict, completeness."""
-    query = question.Query(before, after, around, window, level, area, source, by, force, kind, alpha, method)
+    query = question.Query(
+        before, after, around, window, level, area, source, by, force, kind, alpha, method, basket_of(request, basket)
+    )
     return api_response(request, question.QUESTION, query, Paging(limit, offset), CompareBody)

@@ -25,7 +25,7 @@ from metforward.questions.answer import Answer
 from metforward.web.api.common import borrowed
 from metforward.web.app import context
 from metforward.web.cache import ResultCache
-from metforward.web.pages.overview import page, slug
+from metforward.web.pages.overview import app_basket, page, slug
 
 router = APIRouter()
 
@@ -52,7 +52,7 @@ def summary_answer(request: Request, borough: str, year: str | None) -> Answer:
     """The summary of the borough page (and its downloads), from the cache while the store's data and the
     targets file are unchanged. London targets are checked once for every borough page."""
     targets, version = targets_version(request)
-    query = reports.Query(resolve_borough(borough)[0], year, targets)
+    query = reports.Query(resolve_borough(borough)[0], year, targets, app_basket(request))
     load = context(request).load_version
 
     def make() -> Answer:

@@ -27,7 +27,7 @@ from metforward.web.answers import answer
 from metforward.web.errors import WebError
 from metforward.web.pages.boroughs import borough_summary
 from metforward.web.pages.compare import CompareChoice, chosen, compared
-from metforward.web.pages.overview import MEASURES, borough_boundaries, invalid, overview_data, slug
+from metforward.web.pages.overview import MEASURES, app_basket, borough_boundaries, invalid, overview_data, slug
 
 router = APIRouter()
 
@@ -146,7 +146,9 @@ def jem_pdf(request: Request, borough: str) -> Response:
 @router.get("/bulletin.pdf")
 def bulletin_pdf(request: Request, month: Annotated[str | None, Query()] = None) -> Response:
     """The London bulletin for ``month`` (default: the latest Datastore month) as PDF (as ``metforward report bulletin``)."""
-    made: bulletin.Bulletin = answer(request, bulletin.QUESTION, bulletin.Query(month)).result
+    made: bulletin.Bulletin = answer(
+        request, bulletin.QUESTION, bulletin.Query(month, basket=app_basket(request))
+    ).result
     html_text = render_bulletin(made.data, made.loads, inputs=made.inputs)
     return pdf_response(pdf_bytes(html_text), f"bulletin-{made.data.month:%Y-%m}.pdf")
 

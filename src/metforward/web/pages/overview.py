@@ -76,6 +76,12 @@ def invalid(field: str, message: str) -> WebError:
     return WebError(422, "invalid_parameter", f"{field}: {message}", [ErrorDetail(field=field, message=message)])
 
 
+def app_basket(request: Request) -> str | None:
+    """The app's headline basket file (``serve --basket``), None for the built-in seeds' table."""
+    path = context(request).settings.basket_file
+    return None if path is None else str(path)
+
+
 def welcome(request: Request, loaded: status.Status) -> HTMLResponse:
     """``/`` on a store without the overview's source: what is loaded, and the commands that load the rest."""
     today = dt.date.today()
@@ -252,7 +258,8 @@ def overview_data(
     ``min_change``: the exceptions' smallest change worth flagging, as a share.
     """
     check_measure(measure)
-    made: bulletin.Bulletin = answer(request, bulletin.QUESTION, bulletin.Query(month, alpha, min_change)).result
+    query = bulletin.Query(month, alpha, min_change, app_basket(request))
+    made: bulletin.Bulletin = answer(request, bulletin.QUESTION, query).result
     data = made.data
     boroughs = borough_table(data.month, data.boroughs, measure, category)
     return {"b": data, "boroughs": boroughs, "month_text": month_text(data.month), "latest": made.latest}

@@ -1,5 +1,5 @@
 """``/strands`` and ``/strands/{slug}``: the plan's strands, the web faces of ``metforward vawg``,
-``business-crime`` and ``fairness``.
+``business-crime``, ``fairness``, ``youth-violence`` and ``visible-policing``.
 
 The index lists :data:`metforward.questions.strands.STRANDS`. Each strand page is a GET form (every choice
 in the URL), the strand's monthly chart with its numbers in a table beside it, a chart of the table's ratios,
@@ -19,12 +19,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.present.charts import ratio_chart, series_chart
-from metforward.questions import business_crime, fairness, vawg
+from metforward.questions import business_crime, fairness, vawg, visible_policing, youth_violence
 from metforward.questions.answer import Answer
 from metforward.questions.strands import STRANDS, Strand, strand
 from metforward.web.answers import answer
-from metforward.web.pages.overview import page
+from metforward.web.pages.overview import CITY_OF_LONDON, page
 
 router = APIRouter()
 
@@ -242,4 +243,58 @@ def fairness_page(
         "below 1; circles: it holds 1. The numbers are in the table below.",
         command=_command("fairness", query, controls),
         api="/api/v1/strands/fairness",
+    )
+
+
+def _boroughs() -> list[tuple[str, str]]:
+    return sorted(((c, n) for c, n in LONDON_BOROUGHS.items() if c != CITY_OF_LONDON), key=lambda cn: cn[1])
+
+
+@router.get("/strands/youth-violence", response_class=HTMLResponse)
+def youth_violence_page(
+    request: Request,
+    area: Annotated[str | None, Query(max_length=100)] = None,
+    before: Annotated[str | None, Query(max_length=20)] = None,
+    after: Annotated[str | None, Query(max_length=20)] = None,
+) -> HTMLResponse:
+    """Youth violence for London or a borough: the same rows as ``metforward youth-violence --json``."""
+    query = youth_violence.Query(area or None, "force", before or None, after or None)
+    found: Answer = answer(request, youth_violence.QUESTION, query)
+    return page(
+        request,
+        "strand_youth.html",
+        title="Youth violence",
+        active="/strands/youth-violence",
+        a=found,
+        made=found.result,
+        area=area or "",
+        boroughs=_boroughs(),
+        strand=strand("youth-violence"),
+    )
+
+
+@router.get("/strands/visible-policing", response_class=HTMLResponse)
+def visible_policing_page(
+    request: Request,
+    area: Annotated[str | None, Query(max_length=100)] = None,
+    year: Annotated[int, Query(ge=1990, le=2100)] = visible_policing.Query.year,
+    threshold_km: Annotated[float, Query(gt=0, le=50)] = visible_policing.Query.threshold_km,
+) -> HTMLResponse:
+    """Distance to the nearest open front counter by borough (and by LSOA for a borough)."""
+    boroughs = answer(request, visible_policing.QUESTION, visible_policing.Query(None, "borough", year, threshold_km))
+    lsoas = None
+    if area:
+        lsoas = answer(request, visible_policing.QUESTION, visible_policing.Query(area, "lsoa", year, threshold_km))
+    return page(
+        request,
+        "strand_access.html",
+        title="Visible and accessible policing",
+        active="/strands/visible-policing",
+        a=boroughs,
+        lsoas=lsoas,
+        area=area or "",
+        year=year,
+        threshold_km=threshold_km,
+        boroughs=_boroughs(),
+        strand=strand("visible-policing"),
     )
