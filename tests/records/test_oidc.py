@@ -95,3 +95,8 @@ def test_the_pending_cookie_is_sealed_and_expires() -> None:
     assert oidc.unseal(KEYS, stale.decode()) is None
     fresh = oidc._cookie_key(KEYS).encrypt_at_time(body, int(time.time()) - oidc.PENDING_TTL + 60)
     assert oidc.unseal(KEYS, fresh.decode()) is not None
+
+
+def test_a_refusal_keeps_no_control_characters_for_the_logs() -> None:
+    refusal = oidc.Refused("provider: access_denied\r\nINFO forged line", "a@x.example\n")
+    assert "\n" not in refusal.reason and "\r" not in refusal.reason and refusal.actor == "a@x.example?"

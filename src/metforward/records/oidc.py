@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import re
 import threading
 import urllib.error
 import urllib.parse
@@ -59,13 +60,17 @@ TIMEOUT = 10.0
 CLAIM_NAMES = {"aud": "audience", "iss": "issuer", "exp": "expiry", "azp": "authorised party"}
 
 
+_PRINTABLE = re.compile(r"[^\w .,:;=@'()/+-]")
+
+
 class Refused(Exception):
     """A sign-in refused; ``reason`` says why (for the audit log), ``actor`` who, once known."""
 
     def __init__(self, reason: str, actor: str = "") -> None:
+        reason = _PRINTABLE.sub("?", reason)[:200]  # parts come from the provider or the query string
         super().__init__(reason)
         self.reason = reason
-        self.actor = actor
+        self.actor = _PRINTABLE.sub("?", actor)[:320]
 
 
 class Unreachable(Refused):
