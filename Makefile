@@ -10,8 +10,11 @@ SYSTEM_PACKAGES := python3-venv python3-pip
 REPORT_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils
 # The web tests drive Debian's Chromium with Playwright; benchmarks/web.py loads the server with wrk.
 WEB_PACKAGES := chromium wrk
-# The records tests run against a real PostgreSQL too (a throwaway cluster the tests start and remove).
+# The records tests run against a real PostgreSQL too (a throwaway cluster the tests start and remove),
+# and single sign-on against a real OpenID Connect provider (the npm package oidc-provider on Node.js).
 RECORDS_PACKAGES := postgresql
+NODE_PACKAGES := nodejs npm
+OIDC_PROVIDER := tests/web/oidc/node_modules/.package-lock.json
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck pytest system clean sample
@@ -29,16 +32,21 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict src
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(OIDC_PROVIDER)
 	$(BIN)/pytest
+
+# The test OpenID Connect provider's packages (tests/web/oidc/package-lock.json), from npm's cache when it has them.
+$(OIDC_PROVIDER): tests/web/oidc/package-lock.json | system
+	cd tests/web/oidc && (npm ci --offline --no-audit --no-fund >/dev/null 2>&1 || npm ci --no-audit --no-fund)
 
 # Install the Debian packages that are missing: venv/pip when this Python cannot make a virtual
 # environment, what WeasyPrint (PDF reports) and the report tests (pdftoppm, pdftotext) need, and
-# Chromium and wrk for the web tests and benchmark, PostgreSQL for the records tests.
+# Chromium and wrk for the web tests and benchmark, PostgreSQL and Node.js for the records tests.
 system:
 	@missing=""; \
 	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$(SYSTEM_PACKAGES)"; fi; \
 	for p in $(REPORT_PACKAGES) $(WEB_PACKAGES) $(RECORDS_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then missing="$$missing $(NODE_PACKAGES)"; fi; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
@@ -56,4 +64,4 @@ sample: $(STAMP)
 	$(BIN)/python scripts/make_sample.py
 
 clean:
-	rm -rf $(VENV) $(DB) $(DB).wal .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DB) $(DB).wal .mypy_cache .ruff_cache .pytest_cache tests/web/oidc/node_modules

@@ -39,7 +39,9 @@ def postgres_bin() -> Path | None:
 class PostgresServer:
     """A throwaway PostgreSQL cluster on a unix socket in a temporary folder."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, *, durable: bool = False) -> None:
+        """``durable``: keep fsync and synchronous commits on, as a real server would (benchmarks/records.py);
+        the tests turn them off."""
         self.bin = bin_dir
         self.folder = Path(tempfile.mkdtemp(prefix="mf-pg-"))  # under /tmp: nobody can reach it
         self.data = self.folder / "data"
@@ -47,10 +49,9 @@ class PostgresServer:
         if self.as_root:
             shutil.chown(self.folder, "nobody", "nogroup")
         self.run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-N", "-E", "UTF8", "--locale=C")
-        options = (
-            f"-c listen_addresses='' -c unix_socket_directories={self.folder} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off"
-        )
+        options = f"-c listen_addresses='' -c unix_socket_directories={self.folder}"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self.run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.folder / "log"), "-w", "start")
 
     def run(self, program: str, *args: str) -> None:

@@ -3,10 +3,113 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from metforward.errors import BadRequest
+
 DEFAULT_DB = "metforward.duckdb"
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Single sign-on with an OpenID Connect provider (see docs/records.md, "Single sign-on").
+
+    Built by :meth:`from_env` from ``METFORWARD_OIDC_*``; None in :attr:`Settings.oidc` when
+    ``METFORWARD_OIDC_ISSUER`` is not set (password sign-in only).
+    """
+
+    #: The provider's issuer URL, exactly as its ID tokens name it (its discovery document is read from
+    #: ``<issuer>/.well-known/openid-configuration``).
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    #: Shown on the sign-in page: "Sign in with <name>"; also names the method in sessions and the audit
+    #: log (``oidc:<name>``).
+    name: str = "single sign-on"
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    #: The claim naming the user's role (a string, or a list of strings such as groups).
+    role_claim: str = "metforward_role"
+    #: Claim value -> role. Empty: the claim's value must be a role's own name (admin, analyst, ...).
+    roles: tuple[tuple[str, str], ...] = ()
+    #: The claim listing the user's boroughs (names or GSS codes): for the roles scoped to boroughs.
+    boroughs_claim: str = "metforward_boroughs"
+    #: Seconds of clock difference allowed when checking the ID token's times.
+    leeway: int = 60
+
+    @property
+    def method(self) -> str:
+        """How a session signed in with this provider is named: ``oidc:<name>`` (at most 40 characters)."""
+        slug = "-".join("".join(c if c.isalnum() else " " for c in self.name.lower()).split())
+        return f"oidc:{slug or 'provider'}"[:40]
+
+    def role_for(self, value: str) -> str | None:
+        """The role a claim value maps to (None: it maps to none)."""
+        if not self.roles:
+            return value
+        return dict(self.roles).get(value)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OidcSettings | None:
+        """``METFORWARD_OIDC_ISSUER``, ``_CLIENT_ID``, ``_CLIENT_SECRET`` (or ``_CLIENT_SECRET_FILE``: a file
+        holding it), ``_NAME``, ``_SCOPES`` (space-separated), ``_ROLE_CLAIM``, ``_ROLES``
+        (``value=role,value=role``), ``_BOROUGHS_CLAIM`` and ``_LEEWAY`` (seconds)."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return env.get(f"METFORWARD_OIDC_{name}", "").strip()
+
+        issuer = get("ISSUER").rstrip("/")
+        if not issuer:
+            return None
+        loopback = issuer.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
+        if not issuer.startswith("https://") and not loopback:
+            raise BadRequest(
+                f"METFORWARD_OIDC_ISSUER={issuer!r} is not an https:// URL (plain http only on loopback)",
+                field="oidc_issuer",
+            )
+        secret = env.get("METFORWARD_OIDC_CLIENT_SECRET", "")
+        if not secret and get("CLIENT_SECRET_FILE"):
+            try:
+                secret = Path(get("CLIENT_SECRET_FILE")).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise BadRequest(
+                    f"METFORWARD_OIDC_CLIENT_SECRET_FILE: cannot read {get('CLIENT_SECRET_FILE')}: {exc.strerror}",
+                    field="oidc_client_secret",
+                ) from None
+        if not get("CLIENT_ID") or not secret:
+            raise BadRequest(
+                "METFORWARD_OIDC_ISSUER is set: set METFORWARD_OIDC_CLIENT_ID and METFORWARD_OIDC_CLIENT_SECRET "
+                "(or METFORWARD_OIDC_CLIENT_SECRET_FILE) too",
+                field="oidc_client_id",
+            )
+        roles = []
+        for pair in filter(None, (p.strip() for p in get("ROLES").split(","))):
+            value, sep, role = pair.rpartition("=")
+            if not sep or not value.strip() or not role.strip():
+                raise BadRequest(
+                    f"METFORWARD_OIDC_ROLES: {pair!r} is not VALUE=ROLE (e.g. council-staff=borough)",
+                    field="oidc_roles",
+                )
+            roles.append((value.strip(), role.strip().lower()))
+        scopes = tuple(get("SCOPES").split()) or cls.scopes
+        if "openid" not in scopes:
+            scopes = ("openid", *scopes)
+        leeway = get("LEEWAY") or "60"
+        if not leeway.isdigit():
+            raise BadRequest(f"METFORWARD_OIDC_LEEWAY={leeway!r} is not a number of seconds", field="oidc_leeway")
+        return cls(
+            issuer=issuer,
+            client_id=get("CLIENT_ID"),
+            client_secret=secret,
+            name=get("NAME") or cls.name,
+            scopes=scopes,
+            role_claim=get("ROLE_CLAIM") or cls.role_claim,
+            roles=tuple(roles),
+            boroughs_claim=get("BOROUGHS_CLAIM") or cls.boroughs_claim,
+            leeway=int(leeway),
+        )
 
 
 @dataclass(frozen=True)
@@ -28,6 +131,8 @@ class Settings:
     #: URL (``sqlite:///path`` or ``postgresql+psycopg://user@host/db``). None: :attr:`records` is a SQLite
     #: file beside the store.
     records_url: str | None = None
+    #: Web app: single sign-on with an OpenID Connect provider (None: password sign-in only).
+    oidc: OidcSettings | None = None
 
     @property
     def records(self) -> str:
@@ -49,7 +154,8 @@ class Settings:
     @classmethod
     def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
-        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL``, ``METFORWARD_RECORDS_URL`` and ``METFORWARD_BASKET``, then defaults."""
+        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL``, ``METFORWARD_RECORDS_URL``, ``METFORWARD_BASKET`` and
+        ``METFORWARD_OIDC_*`` (:meth:`OidcSettings.from_env`), then defaults."""
         return cls(
             records_url=records or os.environ.get("METFORWARD_RECORDS_URL") or None,
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
@@ -57,4 +163,5 @@ class Settings:
             targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,
             base_url=os.environ.get("METFORWARD_BASE_URL") or None,
             basket_file=Path(os.environ["METFORWARD_BASKET"]) if os.environ.get("METFORWARD_BASKET") else None,
+            oidc=OidcSettings.from_env(),
         )

@@ -55,7 +55,15 @@ MAX_FORM = 64 * 1024
 #: it is in :data:`PUBLIC`.
 PRIVATE_PREFIXES = ("/login", "/logout", "/account", "/records")
 #: The routes of the records area open to everyone: (method, path).
-PUBLIC = frozenset({("GET", "/login"), ("POST", "/login"), ("POST", "/logout")})
+PUBLIC = frozenset(
+    {
+        ("GET", "/login"),
+        ("POST", "/login"),
+        ("POST", "/logout"),
+        ("GET", "/login/oidc"),  # single sign-on (metforward.web.oidc)
+        ("GET", "/login/oidc/callback"),
+    }
+)
 _UNSET = object()
 
 
@@ -221,6 +229,9 @@ router = APIRouter()
 def _render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     from metforward.web.app import render
 
+    if template == "login.html":  # "Sign in with <provider>" when single sign-on is set up
+        sso = request.app.state.ctx.settings.oidc
+        values.setdefault("sso_name", sso.name if sso is not None else None)
     return render(request, template, status_code=status_code, **values)
 
 
