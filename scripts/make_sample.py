@@ -128,6 +128,18 @@ def build(corpus: Path, out: Path) -> None:
     workforce_sample(corpus, out)
     survey_sample(corpus, out)
     dashboard_sample(corpus, out)
+    allocation_sample(corpus, out)
+
+
+def allocation_sample(corpus: Path, out: Path) -> None:
+    """The yearly area measures of the allocation formula, whole, gzipped: IMD 2019 borough summaries, GLA
+    housing density by borough and year, TfL PTAI by 2014 ward."""
+    for folder, name in (
+        ("deprivation", "GLA_ID2019_for_London__sheet_Borough_summary_measures.csv"),
+        ("population", "GLA_housing-density-borough_1999-2050.csv"),
+        ("other", "Ward2014_AvPTAI2015_PTAL.csv"),
+    ):
+        write_gz(out / folder / (name + ".gz"), read_lines(corpus / folder / name))
 
 
 def dashboard_sample(corpus: Path, out: Path) -> None:
