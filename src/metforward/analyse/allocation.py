@@ -139,6 +139,8 @@ class Formula:
     baseline: str = "none"
     baseline_values: tuple[tuple[str, float], ...] = ()
     baseline_source: str = ""
+    #: The total of the previous-year baseline (None: this formula's own).
+    baseline_total: int | None = None
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -219,6 +221,7 @@ class Formula:
             "uncertainty": dict(self.uncertainty),
             "baseline": self.baseline,
             "baseline_source": self.baseline_source,
+            "baseline_total": self.baseline_total,
         }
 
 

@@ -72,6 +72,7 @@ def main_callback(
 
 def _register() -> None:
     from metforward.cli import (
+        allocate,
         compare,
         confidence,
         counts,
@@ -104,6 +105,7 @@ def _register() -> None:
         counts,
         compare,
         harm,
+        allocate,
         targets,
         exceptions,
         places,

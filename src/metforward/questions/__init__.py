@@ -8,6 +8,7 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 from __future__ import annotations
 
 from metforward.questions import (
+    allocation,
     bulletin,
     compare,
     confidence,
@@ -48,6 +49,7 @@ QUESTIONS: dict[str, Question] = {
         exceptions.QUESTION,
         harm.QUESTION,
         targets.QUESTION,
+        allocation.QUESTION,
     )
 }
 
