@@ -121,7 +121,7 @@ class Indicator:
 
     name: str
     label: str
-    read: Callable[[Database, int], IndicatorData]
+    read: Callable[[Database, int, Memo], IndicatorData]
 
 
 def _months(year: int) -> tuple[dt.date, dt.date]:
@@ -140,12 +140,25 @@ def _dispersion(monthly: dict[str, dict[dt.date, float]], months: int) -> float 
     return max(x2 / df, FLOOR) if df else None
 
 
-def _crime(name: str, label: str, majors: tuple[str, ...] | None) -> Callable[[Database, int], IndicatorData]:
-    def read(db: Database, year: int) -> IndicatorData:
+#: What the readers of one call of :func:`read_indicators` share (the Datastore series, read once).
+Memo = dict[tuple[Any, ...], Any]
+
+
+def _series(db: Database, year: int, by: str, memo: Memo) -> list[tuple[Any, ...]]:
+    """The Datastore borough series of ``year`` by ``by``, read once per ``memo``."""
+    key = ("datastore", year, by)
+    if key not in memo:
         first, last = _months(year)
-        rows = cubes.monthly_series(
-            db, source="datastore", level="borough", first=first, last=last, by="major", kind=CRIME_KIND
+        memo[key] = cubes.monthly_series(
+            db, source="datastore", level="borough", first=first, last=last, by=by, kind=CRIME_KIND
         )
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _crime(name: str, label: str, majors: tuple[str, ...] | None) -> Callable[[Database, int, Memo], IndicatorData]:
+    def read(db: Database, year: int, memo: Memo) -> IndicatorData:
+        first, last = _months(year)
+        rows = _series(db, year, "major", memo)
         monthly: dict[str, dict[dt.date, float]] = {}
         for code, _name, major, month, n in rows:
             if (major in majors) if majors else (major not in NOT_CRIME):
@@ -170,12 +183,10 @@ def _crime(name: str, label: str, majors: tuple[str, ...] | None) -> Callable[[D
     return read
 
 
-def _harm(db: Database, year: int) -> IndicatorData:
+def _harm(db: Database, year: int, memo: Memo) -> IndicatorData:
     first, last = _months(year)
     weights = load_weights("ons-css", "datastore-current")
-    rows = cubes.monthly_series(
-        db, source="datastore", level="borough", first=first, last=last, by="minor", kind=CRIME_KIND
-    )
+    rows = _series(db, year, "minor", memo)
     monthly: dict[str, dict[dt.date, float]] = {}
     unweighted = 0
     for code, _name, minor, month, n in rows:
@@ -203,7 +214,7 @@ def _harm(db: Database, year: int) -> IndicatorData:
     )
 
 
-def _asb(db: Database, year: int) -> IndicatorData:
+def _asb(db: Database, year: int, memo: Memo) -> IndicatorData:
     first, last = _months(year)
     rows = cubes.monthly_series(db, source="police-uk", level="borough", first=first, last=last, by="category")
     monthly: dict[str, dict[dt.date, float]] = {}
@@ -226,7 +237,7 @@ def _asb(db: Database, year: int) -> IndicatorData:
     )
 
 
-def _searches(db: Database, year: int) -> IndicatorData:
+def _searches(db: Database, year: int, memo: Memo) -> IndicatorData:
     first, last = _months(year)
     monthly: dict[str, dict[dt.date, float]] = {}
     for code, month, n in queries.searches_by_borough(db, first, last):
@@ -252,7 +263,7 @@ def _searches(db: Database, year: int) -> IndicatorData:
     )
 
 
-def _population(db: Database, year: int) -> IndicatorData:
+def _population(db: Database, year: int, memo: Memo) -> IndicatorData:
     people = cubes.population(db, level="borough", year=year)
     found = profile_queries.population_year(db, year)
     notes = (f"the latest estimates at or before {year} are of {found}",) if found and found != year else ()
@@ -283,8 +294,8 @@ def _nearest(rows: list[tuple[Any, ...]], year: int) -> tuple[dict[str, float], 
 
 def _measure(
     name: str, label: str, unit: str, dataset: str, measure: str, kind: str
-) -> Callable[[Database, int], IndicatorData]:
-    def read(db: Database, year: int) -> IndicatorData:
+) -> Callable[[Database, int, Memo], IndicatorData]:
+    def read(db: Database, year: int, memo: Memo) -> IndicatorData:
         values, chosen, source = _nearest(queries.area_measure(db, dataset, measure), year)
         notes = (f"{measure} of {chosen}, the nearest year to {year} loaded",) if chosen and chosen != year else ()
         return IndicatorData(
@@ -303,7 +314,7 @@ def _measure(
     return read
 
 
-def _ptal(db: Database, year: int) -> IndicatorData:
+def _ptal(db: Database, year: int, memo: Memo) -> IndicatorData:
     rows = queries.ward_measure_by_borough(db, "ptal-ward", "Average PTAI")
     values, chosen, source = _nearest([(r[0], None, r[1], r[2], r[4]) for r in rows], year)
     wards = sum(int(r[3]) for r in rows if int(r[1]) == chosen and r[0] in BOROUGHS)
@@ -524,7 +535,8 @@ class Prepared:
 
 def read_indicators(db: Database, names: list[str], year: int) -> dict[str, IndicatorData]:
     """The indicators ``names`` for ``year``."""
-    return {n: INDICATORS[n].read(db, year) for n in names}
+    memo: Memo = {}
+    return {n: INDICATORS[n].read(db, year, memo) for n in names}
 
 
 def prepare(db: Database, formula: kernel.Formula, areas: Areas, year: int, *, strict: bool = True) -> Prepared:
@@ -926,8 +938,9 @@ def ask(db: Database, query: Query) -> Answer:
 def list_indicators(db: Database, year: int | None = None) -> Answer:
     """Every indicator metforward reads for the formula, with its source, year and coverage (``--list-indicators``)."""
     chosen = year or default_year(db)
-    rows = [INDICATORS[n].read(db, chosen).as_dict() for n in INDICATORS]
-    kinds = sorted({k for n in INDICATORS for k in INDICATORS[n].read(db, chosen).loads})
+    read = read_indicators(db, list(INDICATORS), chosen)
+    rows = [d.as_dict() for d in read.values()]
+    kinds = sorted({k for d in read.values() for k in d.loads})
     return Answer(
         question="allocation-indicators",
         query={"year": chosen},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metforward.web.api import (
+    allocation,
     areas,
     compare,
     confidence,
@@ -28,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     searches.router,
     confidence.router,
     status.router,
+    allocation.router,
 )
