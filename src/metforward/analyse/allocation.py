@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.errors import InvalidValueError
 
 Floats = NDArray[np.float64]
@@ -217,7 +218,15 @@ class Formula:
                 for (c, t), w in zip(self.terms, self.effective_weights(), strict=True)
             },
             "damping": self.damping.as_dict(),
-            "adjustments": [{"area": a.area, "officers": a.officers, "reason": a.reason} for a in self.adjustments],
+            "adjustments": [
+                {
+                    "area": a.area,
+                    "area_name": LONDON_BOROUGHS.get(a.area, a.area),
+                    "officers": a.officers,
+                    "reason": a.reason,
+                }
+                for a in self.adjustments
+            ],
             "uncertainty": dict(self.uncertainty),
             "baseline": self.baseline,
             "baseline_source": self.baseline_source,

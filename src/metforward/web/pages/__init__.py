@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metforward.web.api import reference
-from metforward.web.pages import boroughs, compare, data, downloads, overview
+from metforward.web.pages import allocation, boroughs, compare, data, downloads, overview
 from metforward.web.pages import map as map_page
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -16,4 +16,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     downloads.router,
     map_page.router,
     reference.router,
+    allocation.router,
 )
