@@ -824,10 +824,19 @@ def explanation(
         f"Its need share is {kernel.share_text(need)}: the weighted average of its shares of London's indicators, "
         f"which gives {float(r.formula[0, i]):,.1f} officers of the {setup.shared:,} the formula shares out.",
     ]
+    label = {r["term"]: f"{prepared.indicators[r['indicator']].label} ({r['term']})" for r in indicators}
     if up:
-        words.append("Lifting it: " + "; ".join(f"{k} ({kernel.share_text(shares[k])})" for k in up) + ".")
+        words.append(
+            f"Lifting it (its share of London above its need share of {kernel.share_text(need)}): "
+            + "; ".join(f"{label[k]} {kernel.share_text(shares[k])}" for k in up)
+            + "."
+        )
     if down:
-        words.append("Lowering it: " + "; ".join(f"{k} ({kernel.share_text(shares[k])})" for k in down) + ".")
+        words.append(
+            "Lowering it (below its need share): "
+            + "; ".join(f"{label[k]} {kernel.share_text(shares[k])}" for k in down)
+            + "."
+        )
     damping = allocation - adjustment - undamped
     if rule == "none" or damping == 0:
         words.append(
