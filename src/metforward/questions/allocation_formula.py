@@ -28,7 +28,7 @@ from metforward.analyse.allocation import (
     Term,
 )
 from metforward.domain.areas import LONDON_BOROUGHS, borough_code
-from metforward.errors import BadRequest
+from metforward.errors import BadRequest, InvalidValueError
 
 #: Formulas shipped with metforward, by name (the same files as ``examples/allocation-<name>.yaml``).
 BUILT_IN: dict[str, str] = {"mpa": "mpa.yaml", "demand-share": "demand-share.yaml"}
@@ -253,6 +253,8 @@ def _baseline(doc: _Doc, raw: Any) -> tuple[str, tuple[tuple[str, float], ...], 
         return "none", (), "", None
     if raw == "previous-year":
         raw = {"from": "previous-year"}
+    if not isinstance(raw, dict):
+        raise doc.fail(path, "must be none, previous-year, or {from: values, values: {borough: officers}, source: ...}")
     body = _keys(doc, path, raw, {"from", "total", "values", "source"}, "a baseline")
     kind = body.get("from")
     if kind == "previous-year":
@@ -396,6 +398,13 @@ def _float(option: str, key: str, value: str) -> float:
 def with_settings(formula: Formula, settings: Mapping[str, str]) -> Formula:
     """``formula`` with ``--set`` keys applied: ``COMPONENT.weight``, ``COMPONENT.INDICATOR.weight``,
     ``COMPONENT.INDICATOR.transform``, ``damping.cap``, ``damping.no_losers``, ``method``, ``total``."""
+    try:
+        return _settings(formula, settings)
+    except InvalidValueError as exc:  # the formula's own checks (weights summing to 0, ...): a usage error
+        raise BadRequest(f"--set: {exc}", field="set") from exc
+
+
+def _settings(formula: Formula, settings: Mapping[str, str]) -> Formula:
     option = "--set"
     for key, value in settings.items():
         parts = key.split(".")
@@ -452,10 +461,7 @@ def with_settings(formula: Formula, settings: Mapping[str, str]) -> Formula:
                 f"(components: {', '.join(sorted(names))})",
                 field="set",
             )
-    try:
-        return replace(formula)  # re-run the formula's own checks (weights summing to 0, ...)
-    except Exception as exc:  # noqa: BLE001  (InvalidValueError: the formula's own check, re-raised as usage)
-        raise BadRequest(f"{option}: {exc}", field="set") from exc
+    return formula
 
 
 def with_weights(formula: Formula, weights: Mapping[str, float]) -> Formula:
@@ -479,7 +485,7 @@ def with_weights(formula: Formula, weights: Mapping[str, float]) -> Formula:
     )
     try:
         return replace(formula, components=comps)
-    except Exception as exc:  # noqa: BLE001
+    except InvalidValueError as exc:
         raise BadRequest(f"--weights: {exc}", field="weights") from exc
 
 
