@@ -179,11 +179,12 @@ class Formula:
 
     def effective_weights(self) -> Floats:
         """Each term's weight in the need share: component share times the term's share within it."""
-        return _effective(
+        weights: Floats = _effective(
             np.array([[c.weight for c in self.components]], dtype=np.float64),
             np.array([[t.weight for _, t in self.terms]], dtype=np.float64),
             self._component_of_terms(),
         )[0]
+        return weights
 
     def _component_of_terms(self) -> Ints:
         index = {c.name: i for i, c in enumerate(self.components)}
@@ -244,7 +245,8 @@ def _effective(component_weights: Floats, term_weights: Floats, component_of: In
     with np.errstate(divide="ignore", invalid="ignore"):
         term_share = np.where(within[:, component_of] > 0, term_weights / within[:, component_of], 0.0)
     out: Floats = comp[:, component_of] * term_share
-    return out / out.sum(axis=1, keepdims=True)
+    normalised: Floats = out / out.sum(axis=1, keepdims=True)
+    return normalised
 
 
 # --- shares and need -------------------------------------------------------------------------------------
@@ -650,10 +652,10 @@ def with_weight(formula: Formula, target: str, points: float) -> Formula:
     delta = points / 100.0
     if "." in target:
         cname, ind = target.split(".", 1)
-        comps = []
+        changed: list[Component] = []
         for c in formula.components:
             if c.name != cname:
-                comps.append(c)
+                changed.append(c)
                 continue
             total = sum(t.weight for t in c.terms)
             share = {t.indicator: t.weight / total for t in c.terms}
@@ -668,8 +670,8 @@ def with_weight(formula: Formula, target: str, points: float) -> Formula:
                 )
                 for t in c.terms
             )
-            comps.append(Component(c.name, c.weight, terms))
-        return _replace_components(formula, tuple(comps))
+            changed.append(Component(c.name, c.weight, terms))
+        return _replace_components(formula, tuple(changed))
     total = sum(c.weight for c in formula.components)
     share = {c.name: c.weight / total for c in formula.components}
     mine = share[target]

@@ -244,7 +244,7 @@ def _searches(db: Database, year: int, memo: Memo) -> IndicatorData:
         if code in BOROUGHS:
             monthly.setdefault(code, {})[month] = float(n)
     months = [m for m in queries.search_months(db) if first <= m <= last]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if months and len(months) < 12:
         notes = (f"{len(months)} of 12 months of searches loaded: shares rest on those months",)
     return IndicatorData(
@@ -824,7 +824,7 @@ def explanation(
         f"Its need share is {kernel.share_text(need)}: the weighted average of its shares of London's indicators, "
         f"which gives {float(r.formula[0, i]):,.1f} officers of the {setup.shared:,} the formula shares out.",
     ]
-    label = {r["term"]: f"{prepared.indicators[r['indicator']].label} ({r['term']})" for r in indicators}
+    label = {str(r["term"]): f"{prepared.indicators[str(r['indicator'])].label} ({r['term']})" for r in indicators}
     if up:
         words.append(
             f"Lifting it (its share of London above its need share of {kernel.share_text(need)}): "
