@@ -507,8 +507,11 @@ def run(setup: Setup, values: Floats, weights: Floats | None = None, *, detail: 
     bounds = damping_bounds(f.damping, setup.baseline, setup.floors, float(shared))
     undamped = apportion(formula, shared, f.method) if detail else np.empty((draws, 0), dtype=np.int64)
     if f.damping.active and (setup.baseline is not None or setup.floors is not None):
-        damped, multiplier = damp(formula, bounds.lower, bounds.upper, float(shared))
+        # whole-officer bounds first, so that the damped quotas respect them and the rounding keeps the quota rule
         low, high = integer_bounds(bounds.lower, bounds.upper, shared)
+        upper = np.where(np.isfinite(bounds.upper), high, np.inf).astype(np.float64)
+        bounds = Bounds(low.astype(np.float64), upper, bounds.notes, bounds.kept)
+        damped, multiplier = damp(formula, bounds.lower, bounds.upper, float(shared))
         whole = apportion(damped, shared, f.method, low, high)
     else:
         damped, multiplier = formula, np.ones(draws)
