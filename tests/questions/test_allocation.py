@@ -182,3 +182,20 @@ def test_the_allocation_keeps_what_the_faces_draw(db: Database) -> None:
     assert made.components == ["need", "demand"] and made.year == 2025
     assert made.point.allocation.sum() == 19565
     assert set(LONDON_BOROUGHS) - set(made.areas.codes) == {"E09000001"}
+
+
+def test_floors_and_a_baseline_of_given_values(db: Database, tmp_path: Path) -> None:
+    values = "\n".join(f"    {code}: {550 if code != 'E09000033' else 900}" for code in BOROUGHS)
+    text = (
+        "version: 1\ntotal: 20000\ncomponents:\n  demand:\n    weight: 1\n    indicators: {crime: 1}\n"
+        f"baseline:\n  from: values\n  source: a test's own figures\n  values:\n{values}\n"
+        "damping:\n  no_losers: true\n  floors: {Westminster: 1800}\n"
+    )
+    path = tmp_path / "floors.yaml"
+    path.write_text(text, encoding="utf-8")
+    answer = ask(db, Query(formula=str(path), draws=DRAWS))
+    rows = {r["area_code"]: r for r in answer.items}
+    assert rows["E09000033"]["allocation"] >= 1800 and rows["E09000033"]["damping_rule"] == "floor"
+    assert rows["E09000033"]["current"] == 900 and answer.meta["baseline"] == "a test's own figures"
+    assert all(r["allocation"] >= r["current"] for r in answer.items)  # no losers against the values given
+    assert sum(r["allocation"] for r in answer.items) == 20000

@@ -837,6 +837,15 @@ def explanation(
             + "; ".join(f"{label[k]} {kernel.share_text(shares[k])}" for k in down)
             + "."
         )
+    effects = [c for c in comp_rows if c["effect"] != "neutral"]
+    if len(formula.components) > 1 and effects:
+        words.append(
+            "By component: "
+            + "; ".join(
+                f"{c['component']} ({kernel.share_text(c['share'])} of London) {c['effect']} it" for c in effects
+            )
+            + "."
+        )
     damping = allocation - adjustment - undamped
     if rule == "none" or damping == 0:
         words.append(
