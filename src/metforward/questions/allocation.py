@@ -790,7 +790,7 @@ def explanation(
         )
     up, down = kernel.lifts(shares, need)
     component_of = formula._component_of_terms()
-    comp_rows = []
+    comp_rows: list[dict[str, Any]] = []
     for k, c in enumerate(formula.components):
         mask = component_of == k
         weight = float(formula.effective_weights()[mask].sum())
