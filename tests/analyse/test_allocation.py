@@ -34,7 +34,7 @@ from metforward.analyse.allocation import (
     with_weight,
 )
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- independent references ------------------------------------------------------------------------------
