@@ -5,7 +5,7 @@ A formula of 8 indicators in two components (need: population, deprivation, dens
 harm, violence, robbery) over the 32 boroughs, damped (no losers, 2% cap) against a baseline, with weight
 ranges on both components, 10,000 draws. Contenders, in the same run:
 
-* ``vectorised``: :func:`metforward.analyse.allocation.simulate` whole: drawing the indicators (gamma for the
+* ``vectorised``: :func:`metforward.analyse.allocation_uncertainty.simulate` whole: drawing the indicators (gamma for the
   counts with their over-dispersion, normal for the population), the weights, the need shares, damping by
   bisection and largest-remainder apportionment, for every draw at once, then the ranges and the noise;
 * ``pipeline``: the same kernels (:func:`~metforward.analyse.allocation.run`) on the draws made beforehand;
@@ -30,19 +30,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from metforward.analyse.allocation import (
-    Component,
-    Damping,
-    Formula,
-    Noise,
-    Setup,
-    Term,
-    damping_bounds,
-    draw_values,
-    draw_weights,
-    run,
-    simulate,
-)
+from metforward.analyse.allocation import Component, Damping, Formula, Setup, Term, damping_bounds, run
+from metforward.analyse.allocation_uncertainty import Noise, draw_values, draw_weights, simulate
 
 NAMES = ["population", "deprivation", "density", "ptal", "crime", "harm", "violence", "robbery"]
 TRANSFORMS = {"deprivation": "population_weighted", "ptal": "population_weighted"}

@@ -29,7 +29,7 @@ Jul 2004 report 4; CoP 11 Feb 2005 report 4 and press release 10/05; CoP 5 Apr 2
    the formula shares out the total less the adjustments, and each is then added to its area, so
    every allocation still sums to the total.
 
-**Uncertainty** (:func:`simulate`): Monte Carlo over the indicators' own uncertainty (a count indicator
+**Uncertainty** (:mod:`metforward.analyse.allocation_uncertainty`): Monte Carlo over the indicators' own uncertainty (a count indicator
 drawn from a gamma distribution with its mean and variance ``phi * mean``, ``phi`` the over-dispersion
 measured on its monthly counts, McCullagh and Nelder 1989 §4.5; other indicators normal with the
 relative standard error published or stated in the formula file) and over the weight ranges the file
@@ -43,7 +43,6 @@ Everything here is NumPy over arrays shaped ``(draws, areas, indicators)``: no s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,12 +65,8 @@ METHOD_NAMES = {
     "remainders (Balinski and Young 1982)",
     "webster": "divisor method with standard rounding (Webster / Sainte-Laguë; Balinski and Young 1982)",
 }
-#: How the uncertainty of an indicator is drawn.
-UNCERTAINTY_KINDS: tuple[str, ...] = ("count", "relative", "none")
 #: Bisection steps for the damping multiplier and Webster's divisor (float64 resolution long before).
 _STEPS = 60
-#: The points of the range (a 95% interval).
-RANGE = (2.5, 97.5)
 
 
 # --- the formula ---------------------------------------------------------------------------------------
@@ -179,14 +174,15 @@ class Formula:
 
     def effective_weights(self) -> Floats:
         """Each term's weight in the need share: component share times the term's share within it."""
-        weights: Floats = _effective(
+        weights: Floats = effective(
             np.array([[c.weight for c in self.components]], dtype=np.float64),
             np.array([[t.weight for _, t in self.terms]], dtype=np.float64),
-            self._component_of_terms(),
+            self.component_of_terms(),
         )[0]
         return weights
 
-    def _component_of_terms(self) -> Ints:
+    def component_of_terms(self) -> Ints:
+        """The component of each term, as its index in ``components``."""
         index = {c.name: i for i, c in enumerate(self.components)}
         return np.array([index[c.name] for c, _ in self.terms], dtype=np.int64)
 
@@ -235,7 +231,7 @@ class Formula:
         }
 
 
-def _effective(component_weights: Floats, term_weights: Floats, component_of: Ints) -> Floats:
+def effective(component_weights: Floats, term_weights: Floats, component_of: Ints) -> Floats:
     """Effective term weights ``(draws, terms)`` from component ``(draws, K)`` and term weights ``(draws, terms)``."""
     k = component_weights.shape[1]
     within = np.zeros_like(component_weights)
@@ -524,269 +520,45 @@ def point(setup: Setup, values: Floats) -> Run:
     return run(setup, values[None, :, :])
 
 
-# --- uncertainty -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Noise:
-    """How each indicator column is drawn: ``kind`` (:data:`UNCERTAINTY_KINDS`), the dispersion ``phi`` of a
-    count and the relative standard error of the others."""
-
-    kind: tuple[str, ...]
-    phi: Floats
-    relative_se: Floats
-
-    @property
-    def none(self) -> bool:
-        """Whether nothing is uncertain."""
-        return all(
-            k == "none" or (k == "relative" and r == 0) for k, r in zip(self.kind, self.relative_se, strict=True)
-        )
-
-
-def draw_values(
-    values: Floats, noise: Noise, draws: int, rng: np.random.Generator, *, counts_only: bool = False
-) -> Floats:
-    """``draws`` sets of indicator values ``(draws, areas, indicators)`` around ``values (areas, indicators)``:
-    counts from a gamma with mean the value and variance ``phi * value``; others normal with their relative
-    standard error (kept above zero); ``counts_only``: the others held at their values."""
-    by_indicator = np.ascontiguousarray(values.T)
-    out = np.broadcast_to(by_indicator, (draws, *by_indicator.shape)).copy()  # (draws, indicators, areas)
-    for j, kind in enumerate(noise.kind):
-        v = by_indicator[j]
-        if kind == "count" and noise.phi[j] > 0:
-            phi = float(noise.phi[j])
-            shape = np.where(v > 0, v / phi, 1.0)
-            out[:, j, :] = np.where(v > 0, rng.gamma(shape, phi, size=(draws, len(v))), 0.0)
-        elif kind == "relative" and noise.relative_se[j] > 0 and not counts_only:
-            z = rng.standard_normal((draws, len(v)))
-            out[:, j, :] = np.maximum(v * (1.0 + noise.relative_se[j] * z), v * 1e-3)
-    return out.transpose(0, 2, 1)
-
-
-def draw_weights(formula: Formula, draws: int, rng: np.random.Generator) -> Floats:
-    """Effective term weights ``(draws, terms)`` with each component and term weight uniform over its range."""
-    comp = np.array(
-        [
-            rng.uniform(*c.weight_range, size=draws) if c.weight_range else np.full(draws, c.weight)
-            for c in formula.components
-        ]
-    ).T
-    terms = np.array(
-        [
-            rng.uniform(*t.weight_range, size=draws) if t.weight_range else np.full(draws, t.weight)
-            for _, t in formula.terms
-        ]
-    ).T
-    return _effective(comp.reshape(draws, -1), terms.reshape(draws, -1), formula._component_of_terms())
-
-
-@dataclass(frozen=True)
-class Simulation:
-    """The Monte Carlo ranges: 2.5% and 97.5% points by area of the whole allocation, the need share and the
-    formula officers; and the year-to-year noise (97.5% point of the absolute difference of the formula
-    officers between two independent draws of the counts)."""
-
-    draws: int
-    allocation_low: Ints
-    allocation_high: Ints
-    need_low: Floats
-    need_high: Floats
-    formula_low: Floats
-    formula_high: Floats
-    noise_change: Floats
-    weights_varied: bool
-    seed: int
-
-
-def simulate(
-    setup: Setup, values: Floats, noise: Noise, *, draws: int = 2000, seed: int = 1, chunk: int = 5000
-) -> Simulation:
-    """Monte Carlo over the indicators' uncertainty and the formula's weight ranges (see the module)."""
-    if draws < 1:
-        raise InvalidValueError(f"draws: give at least 1, not {draws}")
-    rng = np.random.default_rng(seed)
-    f = setup.formula
-    varied = any(c.weight_range for c in f.components) or any(t.weight_range for _, t in f.terms)
-    allocation, need, formula = [], [], []
-    for start in range(0, draws, chunk):
-        size = min(chunk, draws - start)
-        drawn = (
-            draw_values(values, noise, size, rng) if not noise.none else np.broadcast_to(values, (size, *values.shape))
-        )
-        weights = draw_weights(f, size, rng) if varied else None
-        r = run(setup, np.asarray(drawn), weights, detail=False)
-        allocation.append(r.allocation)
-        need.append(r.need)
-        formula.append(r.formula)
-    a, nd, fm = np.concatenate(allocation), np.concatenate(need), np.concatenate(formula)
-    q = np.array(RANGE) / 100
-    pairs = max(draws // 2, 1)
-    first = need_shares(setup, draw_values(values, noise, pairs, rng, counts_only=True))[0] * setup.shared
-    second = need_shares(setup, draw_values(values, noise, pairs, rng, counts_only=True))[0] * setup.shared
-    a_range, n_range, f_range = (np.quantile(x, q, axis=0) for x in (a, nd, fm))
-    return Simulation(
-        draws=draws,
-        allocation_low=np.floor(a_range[0]).astype(np.int64),
-        allocation_high=np.ceil(a_range[1]).astype(np.int64),
-        need_low=n_range[0],
-        need_high=n_range[1],
-        formula_low=f_range[0],
-        formula_high=f_range[1],
-        noise_change=np.quantile(np.abs(first - second), 0.95, axis=0),
-        weights_varied=varied,
-        seed=seed,
-    )
-
-
-def movement(change: Floats, noise: Floats) -> list[str]:
-    """The verdict on each area's year-to-year change of formula officers against the noise alone: "up" or
-    "down" beyond it, "can't tell" within it."""
-    return ["up" if c > n else "down" if c < -n else "can't tell" for c, n in zip(change, noise, strict=True)]
-
-
-# --- explanation -----------------------------------------------------------------------------------------
-
-
-def with_weight(formula: Formula, target: str, points: float) -> Formula:
-    """``formula`` with the weight of ``target`` (a component, or ``component.indicator``) raised by ``points``
-    percentage points of its level (the others of that level scaled down to keep the total), for the marginal
-    effect of a weight."""
-    delta = points / 100.0
-    if "." in target:
-        cname, ind = target.split(".", 1)
-        changed: list[Component] = []
-        for c in formula.components:
-            if c.name != cname:
-                changed.append(c)
-                continue
-            total = sum(t.weight for t in c.terms)
-            share = {t.indicator: t.weight / total for t in c.terms}
-            mine = share[ind]
-            new = min(max(mine + delta, 0.0), 1.0)
-            rest = 1.0 - mine
-            terms = tuple(
-                Term(
-                    t.indicator,
-                    new if t.indicator == ind else (share[t.indicator] * (1 - new) / rest if rest else 0.0),
-                    t.transform,
-                )
-                for t in c.terms
-            )
-            changed.append(Component(c.name, c.weight, terms))
-        return _replace_components(formula, tuple(changed))
-    total = sum(c.weight for c in formula.components)
-    share = {c.name: c.weight / total for c in formula.components}
-    mine = share[target]
-    new = min(max(mine + delta, 0.0), 1.0)
-    rest = 1.0 - mine
-    comps = tuple(
-        Component(c.name, new if c.name == target else (share[c.name] * (1 - new) / rest if rest else 0.0), c.terms)
-        for c in formula.components
-    )
-    return _replace_components(formula, comps)
-
-
-def _replace_components(formula: Formula, components: tuple[Component, ...]) -> Formula:
-    from dataclasses import replace
-
-    return replace(formula, components=components)
-
-
-@dataclass(frozen=True)
-class Marginal:
-    """The officers an area gains (+) or loses (-) when ``target``'s weight rises by 10 points: in the formula
-    (before damping, unrounded) and in its allocation (after damping and rounding)."""
-
-    target: str
-    weight_pct: float
-    formula_officers: float
-    allocation_officers: int
-
-
-def marginal_effects(setup: Setup, values: Floats, base: Run, area: int, points: float = 10.0) -> list[Marginal]:
-    """The marginal effect of each component's and each term's weight on ``area``'s officers."""
-    f = setup.formula
-    out = []
-    total = sum(c.weight for c in f.components)
-    targets = [(c.name, 100 * c.weight / total) for c in f.components]
-    for c in f.components:
-        within = sum(t.weight for t in c.terms)
-        if len(c.terms) > 1:
-            targets += [(f"{c.name}.{t.indicator}", 100 * t.weight / within) for t in c.terms]
-    for target, pct in targets:
-        changed = run(
-            Setup(
-                with_weight(f, target, points),
-                setup.columns,
-                setup.population,
-                setup.baseline,
-                setup.floors,
-                setup.adjust,
-            ),
-            values[None],
-        )
-        out.append(
-            Marginal(
-                target,
-                round(pct, 2),
-                float(changed.formula[0, area] - base.formula[0, area]),
-                int(changed.allocation[0, area] - base.allocation[0, area]),
-            )
-        )
-    return out
-
-
-def share_text(value: float) -> str:
-    """A share as a percentage with two decimals."""
-    return f"{100 * value:.2f}%"
-
-
-def lifts(shares: Mapping[str, float], need: float, tolerance: float = 0.02) -> tuple[list[str], list[str]]:
-    """Which terms lift an area (its share above its need share, by more than ``tolerance`` of it) and which
-    lower it."""
-    up = [k for k, v in shares.items() if v > need * (1 + tolerance)]
-    down = [k for k, v in shares.items() if v < need * (1 - tolerance)]
-    return up, down
-
-
-def finite(value: float) -> float | None:
-    """``value`` or None when it is not finite."""
-    return value if math.isfinite(value) else None
+def damping_rule(run: Run, setup: Setup, i: int) -> str:
+    """Which damping bound held area ``i`` in ``run`` (one draw): ``cap``, ``floor``, ``no losers``, ``no losers
+    (pro rata)`` (the total fell below the baseline's), ``scaled`` (free, sharing what the bounds left) or
+    ``none``."""
+    if (setup.baseline is None and setup.floors is None) or not setup.formula.damping.active:
+        return "none"
+    d, lower, upper = run.damped[0, i], run.bounds.lower[i], run.bounds.upper[i]
+    if np.isfinite(upper) and d >= upper - 1e-6:
+        return "cap"
+    if d <= lower + 1e-6 and lower > 0:
+        if setup.floors is not None and setup.floors[i] >= lower - 1e-6 and setup.floors[i] > 0:
+            return "floor"
+        return "no losers (pro rata)" if run.bounds.kept is not None else "no losers"
+    return "scaled" if abs(run.multiplier[0] - 1) > 1e-9 else "none"
 
 
 __all__ = [
     "METHODS",
     "METHOD_NAMES",
-    "RANGE",
     "TRANSFORMS",
-    "UNCERTAINTY_KINDS",
     "Adjustment",
     "Bounds",
     "Component",
     "Damping",
     "Formula",
-    "Marginal",
-    "Noise",
     "Run",
     "Setup",
-    "Simulation",
     "Term",
     "apportion",
     "damp",
+    "damping_rule",
+    "effective",
+    "need_shares",
     "damping_bounds",
-    "draw_values",
-    "draw_weights",
     "hamilton",
     "integer_bounds",
-    "lifts",
-    "marginal_effects",
-    "movement",
     "point",
     "run",
-    "simulate",
     "term_shares",
     "transformed",
     "webster",
-    "with_weight",
 ]

@@ -110,7 +110,7 @@ class DeprivationBoroughReader:
         names = checks.text(header[1])
         measures = [(h.strip(), checks.number(h), _unit_of(h)) for h in header[2:]]
         n = parsed.table.num_rows
-        levels = _levels(codes, "borough")
+        levels = _levels(codes, "other")
         boroughs = pc.if_else(pc.equal(levels, "borough"), codes, pa.scalar(None, pa.string()))
         common = {
             "dataset": pa.array(["deprivation-borough"] * n, pa.string()),
@@ -153,7 +153,7 @@ class HousingDensityReader:
         for column, (name, unit) in DENSITY_MEASURES.items():
             values = checks.number(column, bounds=(0, 1e9))
             measures.append((name, values, unit))
-        levels = _levels(codes, "borough")
+        levels = _levels(codes, "other")
         source = pc.binary_join_element_wise(pa.scalar("GLA land area and population density: "), basis, "")
         common = {
             "dataset": pa.array(["housing-density"] * parsed.table.num_rows, pa.string()),

@@ -7,7 +7,7 @@ CREATE TABLE area_measures (
     load_id       BIGINT NOT NULL,
     line          BIGINT NOT NULL,     -- 1-based physical line of the input row the figure came from
     dataset       VARCHAR NOT NULL,    -- deprivation-borough | housing-density | ptal-ward
-    level         VARCHAR NOT NULL,    -- borough | ward | region | ... (from the GSS code's prefix)
+    level         VARCHAR NOT NULL,    -- borough | ward | region | other (from the GSS code's prefix)
     area_code     VARCHAR NOT NULL,    -- GSS code
     area_name     VARCHAR,             -- as published
     borough_code  VARCHAR,             -- the borough of the area (itself for a borough; NULL where not known)
