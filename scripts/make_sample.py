@@ -132,6 +132,7 @@ def build(corpus: Path, out: Path) -> None:
     dashboard_sample(corpus, out)
     strands_sample(corpus, out)
     police_sites_sample(corpus, out)
+    allocation_sample(corpus, out)
 
 
 def strands_sample(corpus: Path, out: Path) -> None:
@@ -160,6 +161,17 @@ def police_sites_sample(corpus: Path, out: Path) -> None:
     """MOPAC's 2013 front-counter list (classic-Mac line endings kept) and the police stations list, whole."""
     for name in ("MOPAC_2013_police_front_counters_keep_cut.csv", "london_police_stations_sample.csv"):
         write_gz(out / "other" / (name + ".gz"), read_lines(corpus / "other" / name))
+
+
+def allocation_sample(corpus: Path, out: Path) -> None:
+    """The yearly area measures of the allocation formula, whole, gzipped: IMD 2019 borough summaries, GLA
+    housing density by borough and year, TfL PTAI by 2014 ward."""
+    for folder, name in (
+        ("deprivation", "GLA_ID2019_for_London__sheet_Borough_summary_measures.csv"),
+        ("population", "GLA_housing-density-borough_1999-2050.csv"),
+        ("other", "Ward2014_AvPTAI2015_PTAL.csv"),
+    ):
+        write_gz(out / folder / (name + ".gz"), read_lines(corpus / folder / name))
 
 
 def dashboard_sample(corpus: Path, out: Path) -> None:

@@ -27,7 +27,10 @@ Parts:
 * **outcomes**: sanction detection (:func:`metforward.analyse.outcomes.sanction_rates`) over the
   police.uk period;
 * **stop and search**: arrest, find and positive-outcome rates over the months of searches loaded
-  (:func:`metforward.analyse.searches.search_rates`), up to the end of the police.uk period.
+  (:func:`metforward.analyse.searches.search_rates`), up to the end of the police.uk period;
+* **resource allocation**: the borough's officers under the MPA-style formula shipped with metforward
+  (``metforward allocate --formula mpa --explain BOROUGH``): its number, 95% range, need share, damping and
+  adjustment, and the words of its explanation (:mod:`metforward.analyse.allocation`).
 """
 
 from __future__ import annotations
@@ -84,6 +87,7 @@ class JemData:
     #: For the LSOA map (not in the JSON): the borough outline and each LSOA's shape, British National Grid.
     outline: shapely.Geometry | None = field(default=None, repr=False, compare=False)
     lsoa_shapes: dict[str, shapely.Geometry] = field(default_factory=dict, repr=False, compare=False)
+    allocation: Part = field(default_factory=lambda: Part("Resource allocation", False, {}, ["not worked out"]))
 
     @property
     def parts(self) -> list[Part]:
@@ -97,6 +101,7 @@ class JemData:
             self.similar,
             self.outcomes,
             self.stop_and_search,
+            self.allocation,
         ]
 
     def as_dict(self) -> dict[str, object]:

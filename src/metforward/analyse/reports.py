@@ -308,4 +308,6 @@ def jem_inputs(data: JemData) -> dict[str, str]:
         "--out FILE.geojson",
         "outcomes": f"metforward outcomes --area {code} --period {data.outcomes.data.get('period', 'P')}",
         "searches": f"metforward searches --area {code} --to {str(streets.get('period', ':P')).split(':')[-1]} --rates",
+        "allocation": f"metforward allocate --formula {data.allocation.data.get('formula_name', 'mpa')} --year "
+        f"{data.allocation.data.get('year', 'YYYY')} --explain {code} --draws {data.allocation.data.get('draws', 1000)}",
     }

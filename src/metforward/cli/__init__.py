@@ -96,6 +96,7 @@ def main_callback(
 
 def _register() -> None:
     from metforward.cli import (
+        allocate,
         audit,
         business_crime,
         compare,
@@ -136,6 +137,7 @@ def _register() -> None:
         counts,
         compare,
         harm,
+        allocate,
         targets,
         exceptions,
         places,

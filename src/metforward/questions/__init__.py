@@ -8,6 +8,7 @@ render the :class:`~metforward.questions.answer.Answer`; they hold no SQL, stati
 from __future__ import annotations
 
 from metforward.questions import (
+    allocation,
     bulletin,
     business_crime,
     compare,
@@ -58,6 +59,7 @@ QUESTIONS: dict[str, Question] = {
         fairness.QUESTION,
         youth_violence.QUESTION,
         visible_policing.QUESTION,
+        allocation.QUESTION,
     )
 }
 

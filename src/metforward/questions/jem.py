@@ -31,7 +31,7 @@ from metforward.analyse.jem import (
 from metforward.analyse.reports import LoadInfo, jem_inputs, resolve_borough
 from metforward.domain.periods import add_months, month_text
 from metforward.errors import BadRequest, MetforwardError, NotFound
-from metforward.questions import outcomes, searches
+from metforward.questions import allocation, outcomes, searches
 from metforward.questions.answer import Answer
 from metforward.questions.base import Question
 from metforward.questions.compare import compare
@@ -127,6 +127,7 @@ def jem_data(db: Database, borough: str, *, months: int = 12, k: int = 5) -> Jem
         _searches(db, place, period),
         outline=shape_to_bng(outline[1]) if outline else None,
         lsoa_shapes=shapes,
+        allocation=_allocation(db, place),
     )
 
 
@@ -297,6 +298,37 @@ def _searches(db: Database, place: Place, period: Period | None) -> Part:
         return missing(title, f"no stop-and-search rows are loaded for {place.name}: load the police.uk search files")
     rows, notes = searches.search_rates(db, sel)
     return Part(title, True, {"coverage": cov.as_dict(), "rates": rows[0] if rows else {}}, notes)
+
+
+#: The formula of the pack's allocation part, and its Monte Carlo draws.
+ALLOCATION_FORMULA = "mpa"
+ALLOCATION_DRAWS = 1000
+
+
+def _allocation(db: Database, place: Place) -> Part:
+    title = "Resource allocation"
+    if place.code not in allocation.BOROUGHS:
+        return missing(title, f"{place.name} is policed by its own force, not among the Met's 32 boroughs")
+    query = allocation.Query(formula=ALLOCATION_FORMULA, explain=place.code, draws=ALLOCATION_DRAWS)
+    try:
+        answer = allocation.ask(db, query)
+    except MetforwardError as exc:
+        return missing(title, exc)
+    row = next(r for r in answer.items if r["area_code"] == place.code)
+    meta = answer.meta
+    data = {
+        "formula": meta["formula"]["title"],
+        "formula_name": ALLOCATION_FORMULA,
+        "year": meta["year"],
+        "total": meta["total"],
+        "baseline": meta["baseline"],
+        "method_note": meta["method_note"],
+        "effective_weights": meta["formula"]["effective_weights"],
+        "draws": ALLOCATION_DRAWS,
+        "row": row,
+        "explain": meta["explain"],
+    }
+    return Part(title, True, data, list(answer.notes))
 
 
 QUESTION = Question(

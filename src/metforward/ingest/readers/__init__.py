@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from metforward.ingest.readers.area_measures import DeprivationBoroughReader, HousingDensityReader, PtalWardReader
 from metforward.ingest.readers.base import Reader, ReadOptions, SniffingReader
 from metforward.ingest.readers.business_crime import BusinessCrimeOffencesReader, BusinessCrimeOutcomesReader
 from metforward.ingest.readers.census import CensusEthnicGroupReader
@@ -58,6 +59,9 @@ CSV_READERS: list[Reader] = [
     HomicideVictimsReader(),
     FrontCountersReader(),
     PoliceStationsReader(),
+    DeprivationBoroughReader(),
+    HousingDensityReader(),
+    PtalWardReader(),
 ]
 
 #: Readers of non-CSV formats, recognised from their first bytes (tried before the CSV readers).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metforward.web.api import (
+    allocation,
     areas,
     compare,
     confidence,
@@ -34,4 +35,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     strands.router,
     youth_violence.router,
     visible_policing.router,
+    allocation.router,
 )

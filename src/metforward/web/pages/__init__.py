@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from metforward.web.api import reference
-from metforward.web.pages import boroughs, compare, data, downloads, overview, strands
+from metforward.web.pages import allocation, boroughs, compare, data, downloads, overview, strands
 from metforward.web.pages import map as map_page
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -17,4 +17,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     map_page.router,
     strands.router,
     reference.router,
+    allocation.router,
 )
