@@ -42,6 +42,12 @@ class Settings:
         """Where the records' secret key is kept when ``METFORWARD_RECORDS_KEY`` is not set: beside the store."""
         return self.db_path.with_suffix(".records.key")
 
+    @property
+    def personal_key_file(self) -> Path:
+        """Where the personal data key (:mod:`metforward.records.personal`) is kept when
+        ``METFORWARD_PERSONAL_KEY`` is not set: beside the store, apart from the records key."""
+        return self.db_path.with_suffix(".personal.key")
+
     @classmethod
     def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,

@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from metforward.errors import Forbidden
-from metforward.records import accounts, audit, backup, migrate
+from metforward.records import accounts, audit, backup, migrate, personal
 from metforward.records.access import Action, Principal, operator, require
 from metforward.records.db import Database, shown
 from metforward.records.keys import Keys, load
@@ -69,6 +69,7 @@ def needs(action: Action, *, migrated: bool = True) -> Callable[[F], F]:
                 if ctx.obj.acting_as:  # accounts are found in a database that is set up
                     migrate.check(database)
             ctx.call_on_close(database.close)
+            database.personal = personal.lazy(settings.personal_key_file)
             who = acting(ctx, database)
             try:
                 principal = require(who, action)
@@ -132,6 +133,17 @@ def restore(
         typer.confirm(f"Replace everything in {shown(work.database.url)} with {path}?", abort=True)
     done = backup.restore(work.database, work.principal, path)
     typer.echo(f"restored {path} into {done.url} (migration {done.after})")
+
+
+@app.command(name="rotate-key")
+@needs(Action.ADMIN)
+def rotate_key(ctx: typer.Context) -> None:
+    """Encrypt every personal field again under a new personal data key and recompute every blind index;
+    the old key then opens nothing. Back up first; run it again if it stops half-way."""
+    work = opened(ctx)
+    done = personal.rotate(work.database, ctx.obj.settings.personal_key_file, who=work.principal)
+    rows = ", ".join(f"{table} {count:,}" for table, count in done.rows.items()) or "no rows"
+    typer.echo(f"re-encrypted under key {done.new_key_id} ({rows}); the new key is in {done.key_at}")
 
 
 def register(root: typer.Typer) -> None:

@@ -285,7 +285,9 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings.db_path)
         ctx.pool = ReadPool(settings.db_path, settings.pool_size)
-        app.state.records.open(settings.records, settings.records_key_file)  # sign-in; off if not set up
+        app.state.records.open(
+            settings.records, settings.records_key_file, settings.personal_key_file
+        )  # sign-in; off if not set up
         log.info("serving %s (load version %s)", settings.db_path, ctx.load_version)
         gc.collect()
         gc.freeze()  # start-up objects (modules, schemas, templates) leave the collector's scans: shorter pauses

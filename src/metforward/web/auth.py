@@ -37,7 +37,7 @@ from metforward.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from metforward.records import accounts, audit, boroughs, migrate, sessions
+from metforward.records import accounts, audit, boroughs, migrate, personal, sessions
 from metforward.records.access import Action, Principal, require
 from metforward.records.db import Database
 from metforward.records.keys import Keys, load
@@ -70,10 +70,12 @@ class Records:
         #: 503 while it cannot be reached.
         self.status = 503
 
-    def open(self, url: str, key_file: Any) -> None:
+    def open(self, url: str, key_file: Any, personal_key_file: Any = None) -> None:
         try:
             self.database = migrate.open_database(url)
             self.keys = load(key_file)
+            if personal_key_file is not None:  # the registers' personal data key, loaded on first use
+                self.database.personal = personal.lazy(personal_key_file)
         except StoreError as exc:  # not set up, behind the code, or unreachable: the public site still runs
             self.problem = str(exc)
             self.status = 409 if isinstance(exc, RecordsOutOfDateError) else 503
