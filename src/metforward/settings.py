@@ -28,6 +28,14 @@ class Settings:
     #: URL (``sqlite:///path`` or ``postgresql+psycopg://user@host/db``). None: :attr:`records` is a SQLite
     #: file beside the store.
     records_url: str | None = None
+    #: Alerts of the registers by email (``metforward records alerts --send``): the SMTP server (None: no
+    #: email), its port, the sender, the account to sign in with (its password only from
+    #: ``METFORWARD_SMTP_PASSWORD``, never here), and whether to upgrade to TLS (STARTTLS) first.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "metforward@localhost"
+    smtp_user: str | None = None
+    smtp_starttls: bool = False
 
     @property
     def records(self) -> str:
@@ -51,11 +59,18 @@ class Settings:
     @classmethod
     def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
-        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL`` and ``METFORWARD_RECORDS_URL``, then defaults."""
+        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL`` and ``METFORWARD_RECORDS_URL``, and the
+        ``METFORWARD_SMTP_HOST``, ``_PORT``, ``_SENDER``, ``_USER`` and ``_STARTTLS`` (1) of alert emails, then
+        defaults."""
         return cls(
             records_url=records or os.environ.get("METFORWARD_RECORDS_URL") or None,
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
             tile_url=os.environ.get("METFORWARD_TILE_URL") or None,
             targets_file=Path(os.environ["METFORWARD_TARGETS"]) if os.environ.get("METFORWARD_TARGETS") else None,
             base_url=os.environ.get("METFORWARD_BASE_URL") or None,
+            smtp_host=os.environ.get("METFORWARD_SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("METFORWARD_SMTP_PORT") or 25),
+            smtp_sender=os.environ.get("METFORWARD_SMTP_SENDER") or "metforward@localhost",
+            smtp_user=os.environ.get("METFORWARD_SMTP_USER") or None,
+            smtp_starttls=os.environ.get("METFORWARD_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         )

@@ -146,6 +146,61 @@ def rotate_key(ctx: typer.Context) -> None:
     typer.echo(f"re-encrypted under key {done.new_key_id} ({rows}); the new key is in {done.key_at}")
 
 
+@app.command(name="alerts")
+@needs(Action.READ)
+def alerts_command(
+    ctx: typer.Context,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Email each alert not sent before to its borough's accounts (SMTP: METFORWARD_SMTP_HOST and its "
+            "settings; administrators only). For cron.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The alerts as JSON.")] = False,
+) -> None:
+    """The orders register's alerts: orders expiring within 28 days, breaches of the last 28 days, and
+    subjects with orders in two boroughs (the read audited)."""
+    import datetime as dt
+    import json
+    import os
+
+    from metforward.errors import OptionError
+    from metforward.records import alerts
+
+    work = opened(ctx)
+    today = dt.date.today()
+    if send:
+        settings = ctx.obj.settings
+        if not settings.smtp_host:
+            raise OptionError(
+                "--send needs an SMTP server: set METFORWARD_SMTP_HOST (and _PORT, _SENDER, _USER, _STARTTLS)",
+                field="send",
+            )
+        mailer = alerts.Mailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_user,
+            os.environ.get("METFORWARD_SMTP_PASSWORD") or None,
+            settings.smtp_starttls,
+            settings.base_url,
+        )
+        done = alerts.send(work.database, work.principal, mailer, today)
+        left = f"; {done.unaddressed} alerts of boroughs with no borough accounts not sent" if done.unaddressed else ""
+        typer.echo(f"sent {done.alerts} alerts in {done.messages} messages{left}")
+        return
+    found = alerts.pending(work.database, work.principal, today)
+    if as_json:
+        keys = ("kind", "borough", "order_id", "message", "key")
+        typer.echo(json.dumps([{k: getattr(a, k) for k in keys} for a in found], indent=2))
+        return
+    for alert in found:
+        typer.echo(f"{alert.borough}  {alert.kind_name}: {alert.message}")
+    typer.echo(f"{len(found)} alerts")
+
+
 def register(root: typer.Typer) -> None:
     """Add the command group to ``root``."""
     root.add_typer(app, name="records")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from metforward.errors import BadRequest, Forbidden, NotFound
 from metforward.records import audit
 from metforward.records.access import NEED_TO_KNOW_HOURS, Action, NeedToKnow, Principal, may_ask_need_to_know, require
+from metforward.records.db import Database
 from metforward.records.models import BoroughRecord, NeedToKnowGrant, now
 
 R = TypeVar("R", bound=BoroughRecord)
@@ -102,6 +103,12 @@ def need_to_know(session: Session, principal: Principal, record: str, borough: s
     if row is None:
         return None
     return NeedToKnow(row.actor, row.borough, f"{row.record_type}:{row.record_id}", row.reason, row.expires_at)
+
+
+def need_to_know_of(database: Database, principal: Principal, record: str, borough: str) -> NeedToKnow | None:
+    """:func:`need_to_know` in a reading transaction of its own (for a face's access check)."""
+    with database.reading() as session:
+        return need_to_know(session, principal, record, borough)
 
 
 #: The shortest need-to-know reason accepted (a few words: a reason, not a tick).

@@ -339,6 +339,8 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     async def domain_error(request: Request, exc: MetforwardError) -> Response:
         if (to_sign_in := auth.unauthenticated(request, exc)) is not None:
             return to_sign_in
+        if (reason_form := auth.need_to_know_page(request, exc)) is not None:
+            return reason_form
         details = [ErrorDetail(field=f"query.{exc.field}", message=str(exc))] if exc.field else []
         return _error(request, WebError(exc.http_status, exc.code, str(exc), details))
 
