@@ -54,6 +54,11 @@ class Alert:
         return f"/records/{self.borough}/orders/{self.order_id}"
 
 
+def when(day: dt.date) -> str:
+    """``1 June 2025``."""
+    return f"{day.day} {day:%B %Y}"
+
+
 def _type(order: Order) -> str:
     return f"{orders.ALL_TYPES.get(order.order_type, order.order_type)} {order.id}"
 
@@ -73,7 +78,7 @@ def compute(session: Session, scope: frozenset[str] | None, today: dt.date) -> l
                 "expiring",
                 order.borough_code,
                 order.id,
-                f"{_type(order)} expires on {order.expires_on:%d %B %Y} ({'today' if days == 0 else f'in {days} days'}): "
+                f"{_type(order)} expires on {when(order.expires_on)} ({'today' if days == 0 else f'in {days} days'}): "
                 "apply to renew or vary it, or let it end",
                 f"expiring:{order.id}:{order.expires_on}",
             )
@@ -88,7 +93,7 @@ def compute(session: Session, scope: frozenset[str] | None, today: dt.date) -> l
     )
     if scope is not None:
         breaches = breaches.where(Order.borough_code.in_(scope))
-    for breach, order, label in session.execute(breaches).tuples():
+    for breach, order, label in session.execute(breaches):
         where = (
             f" inside exclusion zone {label or breach.zone_id}"
             if breach.zone_id is not None
@@ -99,7 +104,7 @@ def compute(session: Session, scope: frozenset[str] | None, today: dt.date) -> l
                 "breach",
                 order.borough_code,
                 order.id,
-                f"breach of {_type(order)} on {breach.occurred_on:%d %B %Y}{where}, reported by "
+                f"breach of {_type(order)} on {when(breach.occurred_on)}{where}, reported by "
                 f"{orders.SOURCES.get(breach.source, breach.source).lower()}",
                 f"breach:{breach.id}",
             )
