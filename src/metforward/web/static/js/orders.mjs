@@ -1,7 +1,7 @@
 // An order's map (/records/{borough}/orders/{id}): its exclusion zones and breaches with MapLibre GL, from
 // the #order-map element's data-geojson (no request of its own, no inline script: the CSP forbids them).
-// For those who may change the order (data-draw): a click adds a corner to the zone outline's field (WKT),
-// a shift-click puts the breach form's latitude and longitude there. Without JavaScript the forms take
+// For those who may change the order (data-draw), as the "A click on the map" choice says: a click adds a
+// corner to the zone outline's field (WKT), or puts the breach form's latitude and longitude there. Without JavaScript the forms take
 // the same values typed in.
 import { Map as MapLibreMap, NavigationControl } from "/static/vendor/maplibre/maplibre-gl.mjs";
 
@@ -77,6 +77,8 @@ map.on("load", () => {
 });
 
 if (el.dataset.draw) {
+  const mode = document.getElementById("map-mode");
+  if (mode) mode.hidden = false;
   if (clear) {
     clear.hidden = false;
     clear.addEventListener("click", () => {
@@ -87,7 +89,7 @@ if (el.dataset.draw) {
   }
   map.on("click", (event) => {
     const { lng, lat } = event.lngLat;
-    if (event.originalEvent.shiftKey) {
+    if (document.getElementById("mode-breach")?.checked) {
       const x = document.getElementById("longitude");
       const y = document.getElementById("latitude");
       if (x && y) {
