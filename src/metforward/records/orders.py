@@ -421,8 +421,17 @@ def search(
     person, dob = clean_name(name), date_of_birth(born)
     with database.transaction() as session:
         index = personal.current().index(person, dob)
-        found = session.scalars(
-            select(Order)
+        # the summaries' columns only: nothing encrypted is read, let alone decrypted
+        found = session.execute(
+            select(
+                Order.id,
+                Order.borough_code,
+                Order.order_type,
+                Order.expires_on,
+                Order.officer_name,
+                Order.officer_email,
+                Order.officer_phone,
+            )
             .join(OrderSubject, Order.subject_id == OrderSubject.id)
             .where(OrderSubject.person_index == index)
             .order_by(Order.made_on.desc(), Order.id)
@@ -434,7 +443,21 @@ def search(
             record_type="order",
             detail=f"person {index[:16]}; found {','.join(str(o.id) for o in found) or 'none'}; reason: {text}",
         )
-        return [_summary(o) for o in found]
+        today = dt.date.today()
+        return [
+            OrderSummary(
+                o.id,
+                o.borough_code,
+                boroughs.name(o.borough_code),
+                o.order_type,
+                ALL_TYPES.get(o.order_type, o.order_type),
+                o.expires_on is None or o.expires_on >= today,
+                o.officer_name,
+                o.officer_email,
+                o.officer_phone,
+            )
+            for o in found
+        ]
 
 
 def add_zone(
