@@ -20,6 +20,8 @@ from metforward.records.keys import Keys
 from metforward.records.personal import KeyRing, PersonalKey
 from tests.records.cast import CAMDEN, OPERATOR, PASSWORD, WESTMINSTER
 
+#: For tests of checks made before any SQL (the rule, shapely, the form's fields).
+SQLITE_ONLY = pytest.mark.parametrize("cast_url", ["sqlite"], indirect=True)
 KEYS = Keys.from_secret(b"k" * 32)
 RING = KeyRing(PersonalKey.from_secret(b"o" * 32))
 BOUNDARIES = Path(__file__).parents[2] / "sample" / "boundaries" / "boroughs_2024.geojson"
@@ -118,6 +120,7 @@ def test_another_borough_reads_conditions_and_zones_only_after_a_recorded_reason
     assert orders.get_order(register, owner, WESTMINSTER, made.id).opened_by == ""
 
 
+@SQLITE_ONLY
 def test_a_disabled_account_loses_access_at_once(register: Database) -> None:
     made = orders.add_order(register, OPERATOR, WESTMINSTER, order_form())
     token, reader = accounts.password_sign_in(register, KEYS, "borough-w@example.org", PASSWORD)
@@ -128,6 +131,7 @@ def test_a_disabled_account_loses_access_at_once(register: Database) -> None:
     assert sessions.resolve(register, token, "") is None  # its session ended: no principal to ask with
 
 
+@SQLITE_ONLY
 def test_orders_are_checked_and_legacy_asbos_are_imported_only(register: Database) -> None:
     for changes, field in [
         ({"name": " "}, "name"),
@@ -151,6 +155,7 @@ def test_orders_are_checked_and_legacy_asbos_are_imported_only(register: Databas
     assert legacy.summary.type_name.startswith("Anti-social behaviour order") and not legacy.summary.in_force
 
 
+@SQLITE_ONLY
 def test_zones_are_checked_with_shapely(register: Database) -> None:
     made = orders.add_order(register, OPERATOR, WESTMINSTER, order_form())
     for text, message in [
@@ -173,7 +178,7 @@ def shape_of(wkt: str) -> dict[str, object]:
     return dict(mapping(shapely.from_wkt(wkt)))
 
 
-@pytest.mark.parametrize("cast_url", ["sqlite"], indirect=True)
+@SQLITE_ONLY
 def test_breaches_in_zones_equal_shapely_including_zones_across_borough_boundaries(register: Database) -> None:
     boroughs = {
         f["properties"]["LAD24CD"]: shape(f["geometry"]) for f in json.loads(BOUNDARIES.read_text())["features"]
