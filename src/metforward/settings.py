@@ -133,6 +133,14 @@ class Settings:
     records_url: str | None = None
     #: Web app: single sign-on with an OpenID Connect provider (None: password sign-in only).
     oidc: OidcSettings | None = None
+    #: Alerts of the registers by email (``metforward records alerts --send``): the SMTP server (None: no
+    #: email), its port, the sender, the account to sign in with (its password only from
+    #: ``METFORWARD_SMTP_PASSWORD``, never here), and whether to upgrade to TLS (STARTTLS) first.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "metforward@localhost"
+    smtp_user: str | None = None
+    smtp_starttls: bool = False
 
     @property
     def records(self) -> str:
@@ -151,11 +159,18 @@ class Settings:
     #: results-so-far, the MPA newsletter's eleven lines).
     basket_file: Path | None = None
 
+    @property
+    def personal_key_file(self) -> Path:
+        """Where the personal data key (:mod:`metforward.records.personal`) is kept when
+        ``METFORWARD_PERSONAL_KEY`` is not set: beside the store, apart from the records key."""
+        return self.db_path.with_suffix(".personal.key")
+
     @classmethod
     def from_env(cls, db: str | None = None, records: str | None = None) -> Settings:
         """Build settings from explicit values, then ``METFORWARD_DB``, ``METFORWARD_TILE_URL``,
-        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL``, ``METFORWARD_RECORDS_URL``, ``METFORWARD_BASKET`` and
-        ``METFORWARD_OIDC_*`` (:meth:`OidcSettings.from_env`), then defaults."""
+        ``METFORWARD_TARGETS``, ``METFORWARD_BASE_URL``, ``METFORWARD_RECORDS_URL``, ``METFORWARD_BASKET``,
+        ``METFORWARD_OIDC_*`` (:meth:`OidcSettings.from_env`), and the ``METFORWARD_SMTP_HOST``, ``_PORT``,
+        ``_SENDER``, ``_USER`` and ``_STARTTLS`` (1) of alert emails, then defaults."""
         return cls(
             records_url=records or os.environ.get("METFORWARD_RECORDS_URL") or None,
             db_path=Path(db or os.environ.get("METFORWARD_DB") or DEFAULT_DB),
@@ -164,4 +179,9 @@ class Settings:
             base_url=os.environ.get("METFORWARD_BASE_URL") or None,
             basket_file=Path(os.environ["METFORWARD_BASKET"]) if os.environ.get("METFORWARD_BASKET") else None,
             oidc=OidcSettings.from_env(),
+            smtp_host=os.environ.get("METFORWARD_SMTP_HOST") or None,
+            smtp_port=int(os.environ.get("METFORWARD_SMTP_PORT") or 25),
+            smtp_sender=os.environ.get("METFORWARD_SMTP_SENDER") or "metforward@localhost",
+            smtp_user=os.environ.get("METFORWARD_SMTP_USER") or None,
+            smtp_starttls=os.environ.get("METFORWARD_SMTP_STARTTLS", "") in ("1", "true", "yes"),
         )

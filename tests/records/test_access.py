@@ -41,3 +41,28 @@ def test_a_list_across_london_is_for_roles_of_every_borough_only() -> None:
     assert not may(principal("borough-w@example.org"), Action.READ, None)
     assert readable(principal("analyst@example.org")) is None
     assert readable(principal("partner-w@example.org")) == {WESTMINSTER}
+
+
+@pytest.mark.parametrize("email", sorted(CAST))
+def test_a_need_to_know_reason_opens_one_record_to_read_for_its_holder_until_it_lapses(email: str) -> None:
+    import datetime as dt
+
+    from metforward.records.access import NeedToKnow, may_ask_need_to_know
+
+    who = principal(email)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    grant = NeedToKnow(email, WESTMINSTER, "order:7", "a breach reported in our borough", later)
+    own = allowed(email, Action.READ, WESTMINSTER)
+    assert may(who, Action.READ, WESTMINSTER, record="order:7", need_to_know=grant) is True  # any reader
+    assert may(who, Action.WRITE, WESTMINSTER, record="order:7", need_to_know=grant) is allowed(
+        email, Action.WRITE, WESTMINSTER
+    )  # reading only
+    for wrong in (
+        NeedToKnow(email, WESTMINSTER, "order:8", grant.reason, later),  # another record
+        NeedToKnow(email, CAMDEN, "order:7", grant.reason, later),  # another borough
+        NeedToKnow("someone-else@example.org", WESTMINSTER, "order:7", grant.reason, later),  # another account
+        NeedToKnow(email, WESTMINSTER, "order:7", grant.reason, later - dt.timedelta(hours=2)),  # lapsed
+    ):
+        assert may(who, Action.READ, WESTMINSTER, record="order:7", need_to_know=wrong) is own
+    assert may(who, Action.READ, WESTMINSTER, need_to_know=grant) is own  # no record named: no grant applies
+    assert may_ask_need_to_know(who) and not may_ask_need_to_know(None)

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from metforward.records import accounts, audit, contacts
+from metforward.records import accounts, audit, contacts, orders, personal
 from metforward.records.access import Action
 from metforward.records.db import Database
 from metforward.records.models import Base
@@ -49,8 +49,10 @@ def site(
     url = records_templates.fresh(request.param, folder, cast=True, request=request)
     store = folder / "store.duckdb"
     Store(store).close()
-    app = create_app(Settings(db_path=store, records_url=url))
+    settings = Settings(db_path=store, records_url=url)
+    app = create_app(settings)
     with TestClient(app), Database(url) as database:  # the lifespan opens the store and the records database
+        database.personal = personal.lazy(settings.personal_key_file)  # the app's personal data key
         yield Site(app, url, database)
 
 
@@ -97,6 +99,33 @@ def browsers(site: Site) -> dict[str, TestClient]:
 
 # ---- the generated access test ----------------------------------------------------------------------------
 
+#: A record of each kind a route's path names (a new one per request), and the form each POST route needs
+#: to succeed for the people allowed it (otherwise it gets a form with ``name``).
+RECORDS = {
+    "contact_id": lambda database: contacts.add_contact(database, OPERATOR, WESTMINSTER, {"name": "Route Check"}).id,
+    "order_id": lambda database: orders.add_order(database, OPERATOR, WESTMINSTER, ORDER).id,
+}
+ORDER = {
+    "name": "Route Check Person",
+    "date_of_birth": "1990-01-01",
+    "order_type": "cbo",
+    "issued_by": "A court",
+    "made_on": "2025-01-01",
+    "conditions": "Route check conditions",
+    "officer_name": "Route Check",
+    "officer_email": "asb@example.org",
+}
+REASON = {"reason": "checking every route's access"}
+FORMS: dict[str, dict[str, str]] = {
+    "/records/orders": {**REASON, "name": ORDER["name"], "date_of_birth": ORDER["date_of_birth"]},
+    "/records/{borough}/orders": ORDER,
+    "/records/{borough}/orders/{order_id}/need-to-know": REASON,
+    "/records/{borough}/orders/{order_id}/zones": {
+        "geometry": "POLYGON((-0.14 51.51, -0.13 51.51, -0.13 51.52, -0.14 51.51))"
+    },
+    "/records/{borough}/orders/{order_id}/breaches": {"occurred_on": "2025-06-01", "source": "police"},
+}
+
 
 def needs(dependant: Dependant) -> list[Need]:
     found = []
@@ -142,9 +171,9 @@ def test_every_route_refuses_the_wrong_people_and_allows_the_right(site: Site, b
             continue
         action = declared[0].action
         for email, client in [("anonymous", None), *browsers.items()]:
-            record = contacts.add_contact(site.database, OPERATOR, WESTMINSTER, {"name": "Route Check"})
             url = re.sub(r"\{borough\}", WESTMINSTER, path)
-            url = re.sub(r"\{\w+\}", str(record.id), url)
+            for name in re.findall(r"\{(\w+)\}", url):
+                url = url.replace(f"{{{name}}}", str(RECORDS[name](site.database)))
             if client is None:
                 client = browser(site)
                 form_token = token(client)
@@ -153,7 +182,9 @@ def test_every_route_refuses_the_wrong_people_and_allows_the_right(site: Site, b
             if method == "GET":
                 response = client.get(url)
             else:
-                response = client.post(url, data={"csrf_token": form_token, "name": "Route Check"})
+                response = client.post(
+                    url, data={"csrf_token": form_token, "name": "Route Check", **FORMS.get(path, {})}
+                )
             status, location = response.status_code, response.headers.get("location", "")
             if email == "anonymous":
                 ok = status == 401 or (status == 303 and location.startswith("/login?next="))

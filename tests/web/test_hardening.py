@@ -84,7 +84,7 @@ def test_a_newline_in_the_path_does_not_forge_a_log_line(client: TestClient, cap
 # --- 3. HEAD wherever GET is supported --------------------------------------------------------------
 
 #: A value for each path parameter of the app's routes.
-PATH_VALUES = {"borough": "westminster", "code": "E09000033", "contact_id": "1"}
+PATH_VALUES = {"borough": "westminster", "code": "E09000033", "contact_id": "1", "order_id": "1"}
 
 
 def get_routes(client: TestClient) -> list[str]:

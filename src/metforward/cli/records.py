@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from metforward.errors import Forbidden
-from metforward.records import accounts, audit, backup, migrate
+from metforward.records import accounts, audit, backup, migrate, personal
 from metforward.records.access import Action, Principal, operator, require
 from metforward.records.db import Database, shown
 from metforward.records.keys import Keys, load
@@ -69,6 +69,7 @@ def needs(action: Action, *, migrated: bool = True) -> Callable[[F], F]:
                 if ctx.obj.acting_as:  # accounts are found in a database that is set up
                     migrate.check(database)
             ctx.call_on_close(database.close)
+            database.personal = personal.lazy(settings.personal_key_file)
             who = acting(ctx, database)
             try:
                 principal = require(who, action)
@@ -132,6 +133,72 @@ def restore(
         typer.confirm(f"Replace everything in {shown(work.database.url)} with {path}?", abort=True)
     done = backup.restore(work.database, work.principal, path)
     typer.echo(f"restored {path} into {done.url} (migration {done.after})")
+
+
+@app.command(name="rotate-key")
+@needs(Action.ADMIN)
+def rotate_key(ctx: typer.Context) -> None:
+    """Encrypt every personal field again under a new personal data key and recompute every blind index;
+    the old key then opens nothing. Back up first; run it again if it stops half-way."""
+    work = opened(ctx)
+    done = personal.rotate(work.database, ctx.obj.settings.personal_key_file, who=work.principal)
+    rows = ", ".join(f"{table} {count:,}" for table, count in done.rows.items()) or "no rows"
+    typer.echo(f"re-encrypted under key {done.new_key_id} ({rows}); the new key is in {done.key_at}")
+
+
+@app.command(name="alerts")
+@needs(Action.READ)
+def alerts_command(
+    ctx: typer.Context,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Email each alert not sent before to its borough's accounts (SMTP: METFORWARD_SMTP_HOST and its "
+            "settings; administrators only). For cron.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The alerts as JSON.")] = False,
+) -> None:
+    """The orders register's alerts: orders expiring within 28 days, breaches of the last 28 days, and
+    subjects with orders in two boroughs (the read audited)."""
+    import datetime as dt
+    import json
+    import os
+
+    from metforward.errors import OptionError
+    from metforward.records import alerts
+
+    work = opened(ctx)
+    today = dt.date.today()
+    if send:
+        settings = ctx.obj.settings
+        if not settings.smtp_host:
+            raise OptionError(
+                "--send needs an SMTP server: set METFORWARD_SMTP_HOST (and _PORT, _SENDER, _USER, _STARTTLS)",
+                field="send",
+            )
+        mailer = alerts.Mailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            settings.smtp_user,
+            os.environ.get("METFORWARD_SMTP_PASSWORD") or None,
+            settings.smtp_starttls,
+            settings.base_url,
+        )
+        done = alerts.send(work.database, work.principal, mailer, today)
+        left = f"; {done.unaddressed} alerts of boroughs with no borough accounts not sent" if done.unaddressed else ""
+        typer.echo(f"sent {done.alerts} alerts in {done.messages} messages{left}")
+        return
+    found = alerts.pending(work.database, work.principal, today)
+    if as_json:
+        keys = ("kind", "borough", "order_id", "message", "key")
+        typer.echo(json.dumps([{k: getattr(a, k) for k in keys} for a in found], indent=2))
+        return
+    for alert in found:
+        typer.echo(f"{alert.borough}  {alert.kind_name}: {alert.message}")
+    typer.echo(f"{len(found)} alerts")
 
 
 def register(root: typer.Typer) -> None:

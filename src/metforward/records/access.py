@@ -10,6 +10,12 @@ write side, goes through :func:`require` (or asks :func:`may`). Nothing else dec
 | borough   | its boroughs         | its boroughs                   | no                                    |
 | partner   | its named boroughs   | no                             | no                                    |
 
+**Need to know.** A reader may also read one record of a borough not its own after recording why it needs
+to (:class:`NeedToKnow`: the reason is kept and audited, and lapses after :data:`NEED_TO_KNOW_HOURS`).
+The rule checks the grant itself (this account, this record, this borough, not lapsed): callers look the
+grant up and pass it, never decide. Only reading is ever granted so; a role that may not read may not
+record a reason either.
+
 A disabled account never becomes a :class:`Principal` (it cannot sign in, and its sessions end), so the
 rule never sees one. At the command line the operator (whoever can open the records database: its file or
 its credentials) acts as an administrator, ``cli:LOGIN`` in the audit log, unless ``--as EMAIL`` names an
@@ -18,6 +24,7 @@ account whose role then applies.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -70,9 +77,34 @@ class Principal:
     context: tuple[tuple[str, str], ...] = field(default=())
 
 
-def may(principal: Principal | None, action: Action, borough: str | None = None) -> bool:
+#: How long a recorded need-to-know reason opens its record.
+NEED_TO_KNOW_HOURS = 8
+
+
+@dataclass(frozen=True)
+class NeedToKnow:
+    """A recorded reason for ``actor`` to read one record (``record``: ``type:id``) of ``borough``, until
+    ``until`` (aware UTC)."""
+
+    actor: str
+    borough: str
+    record: str
+    reason: str
+    until: dt.datetime
+
+
+def may(
+    principal: Principal | None,
+    action: Action,
+    borough: str | None = None,
+    *,
+    record: str | None = None,
+    need_to_know: NeedToKnow | None = None,
+) -> bool:
     """Whether ``principal`` may do ``action`` on the records of ``borough`` (a GSS code; None: records of
-    no one borough, e.g. a list across London, which only roles of every borough may see whole)."""
+    no one borough, e.g. a list across London, which only roles of every borough may see whole). Reading
+    ``record`` (``type:id``) of another borough is allowed by a :class:`NeedToKnow` of this principal for
+    that record that has not lapsed."""
     if principal is None:
         return False
     actions, everywhere = GRANTS[principal.role]
@@ -80,15 +112,35 @@ def may(principal: Principal | None, action: Action, borough: str | None = None)
         return False
     if action is Action.ADMIN or everywhere:
         return True
-    return borough is not None and borough in principal.boroughs
+    if borough is not None and borough in principal.boroughs:
+        return True
+    return (
+        action is Action.READ
+        and need_to_know is not None
+        and record is not None
+        and (need_to_know.actor, need_to_know.borough, need_to_know.record) == (principal.actor, borough, record)
+        and need_to_know.until > dt.datetime.now(dt.UTC)
+    )
 
 
-def require(principal: Principal | None, action: Action, borough: str | None = None) -> Principal:
+def may_ask_need_to_know(principal: Principal | None) -> bool:
+    """Whether ``principal`` may record a need-to-know reason at all (a role that reads some records)."""
+    return principal is not None and Action.READ in GRANTS[principal.role][0]
+
+
+def require(
+    principal: Principal | None,
+    action: Action,
+    borough: str | None = None,
+    *,
+    record: str | None = None,
+    need_to_know: NeedToKnow | None = None,
+) -> Principal:
     """``principal`` when :func:`may` allows the action; else :class:`Unauthenticated` (nobody signed in)
     or :class:`Forbidden` (saying who, what and where, never more)."""
     if principal is None:
         raise Unauthenticated("sign in first: this page is for signed-in users")
-    if not may(principal, action, borough):
+    if not may(principal, action, borough, record=record, need_to_know=need_to_know):
         where = f" of {LONDON_BOROUGHS.get(borough, borough)}" if borough else ""
         what = {Action.READ: "read records", Action.WRITE: "change records", Action.ADMIN: "administer metforward"}
         raise Forbidden(f"{principal.actor} ({principal.role}) may not {what[action]}{where}")

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from metforward.errors import BadRequest
+from metforward.records import personal
 
 #: How long a SQLite writer waits for another to finish before giving up.
 BUSY_SECONDS = 30
@@ -90,6 +91,9 @@ class Database:
         self.engine = create(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._readers = sessionmaker(self.engine.execution_options(metforward_reading=True), expire_on_commit=False)
+        #: The personal data keys its transactions put in effect for encrypted columns
+        #: (:mod:`metforward.records.personal`); None: personal fields can be neither read nor written.
+        self.personal: personal.KeyRing | personal.LazyRing | None = None
 
     @property
     def backend(self) -> str:
@@ -99,13 +103,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back if it raises."""
-        with self._sessions.begin() as session:
+        with personal.using(self.personal), self._sessions.begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session in one transaction that only reads (on SQLite it takes no write lock)."""
-        with self._readers.begin() as session:
+        with personal.using(self.personal), self._readers.begin() as session:
             yield session
 
     def close(self) -> None:

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
+
+from metforward.records.personal import EncryptedDate, EncryptedText, blind_index_column
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -200,3 +202,124 @@ class Contact(BoroughRecord, Base):
     job_title: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(320), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
+
+
+# --- the orders register (anti-social behaviour orders; see metforward.records.orders) -----------------------
+
+
+class OrderSubject(Base):
+    """A person subject to an order: the minimum personal data (name, date of birth, an optional photo
+    reference), each encrypted at rest, and the keyed blind index of name and date of birth that searches
+    use (:mod:`metforward.records.personal`). Pan-London: one row per person, whichever boroughs hold
+    orders on them (the orders carry the borough)."""
+
+    __tablename__ = "order_subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(EncryptedText("order_subjects.name"))
+    date_of_birth: Mapped[dt.date] = mapped_column(EncryptedDate("order_subjects.date_of_birth"))
+    #: Where a photograph is kept (a document system's reference, never the image).
+    photo_ref: Mapped[str | None] = mapped_column(EncryptedText("order_subjects.photo_ref"))
+    person_index: Mapped[str] = blind_index_column("name", "date_of_birth")
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_by: Mapped[str] = mapped_column(String(320))
+
+
+class Order(BoroughRecord, Base):
+    """An order on a subject, owned by a borough: its type, who made it, its dates, its conditions
+    (encrypted: they may name people and places) and whom to contact about it."""
+
+    __tablename__ = "orders"
+    record_type = "order"
+    audited = (
+        "borough_code",
+        "subject_id",
+        "order_type",
+        "issued_by",
+        "reference",
+        "made_on",
+        "expires_on",
+        "officer_name",
+        "officer_email",
+        "officer_phone",
+    )
+
+    subject_id: Mapped[int] = mapped_column(ForeignKey("order_subjects.id", ondelete="RESTRICT"), index=True)
+    #: cbo, injunction, cpn, closure, or asbo (legacy: imported only).
+    order_type: Mapped[str] = mapped_column(String(20))
+    #: The issuing court or authority.
+    issued_by: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    made_on: Mapped[dt.date] = mapped_column(Date)
+    #: None: until further order.
+    expires_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    conditions: Mapped[str] = mapped_column(EncryptedText("orders.conditions"))
+    officer_name: Mapped[str] = mapped_column(String(200))
+    officer_email: Mapped[str] = mapped_column(String(320), default="")
+    officer_phone: Mapped[str] = mapped_column(String(50), default="")
+    zones: Mapped[list[OrderZone]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OrderZone.id"
+    )
+    breaches: Mapped[list[OrderBreach]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="OrderBreach.id"
+    )
+
+
+class OrderZone(Base):
+    """An exclusion zone of an order: a polygon (GeoJSON geometry, WGS84 longitude and latitude)."""
+
+    __tablename__ = "order_zones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    geojson: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_by: Mapped[str] = mapped_column(String(320))
+
+
+class OrderBreach(Base):
+    """A breach of an order: when, where (a point, WGS84), who reported it, and whether the place is inside
+    one of the order's exclusion zones (checked when recorded)."""
+
+    __tablename__ = "order_breaches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    #: police, council, housing, cctv, public or other.
+    source: Mapped[str] = mapped_column(String(20))
+    notes: Mapped[str] = mapped_column(EncryptedText("order_breaches.notes"))
+    #: The exclusion zone the place falls in (None: in none, or no place given).
+    zone_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=now, index=True)
+    created_by: Mapped[str] = mapped_column(String(320))
+
+
+class NeedToKnowGrant(Base):
+    """A recorded need-to-know reason: one account may read one record of a borough not its own until
+    ``expires_at`` (:class:`metforward.records.access.NeedToKnow`). The reason is audited too."""
+
+    __tablename__ = "need_to_know"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(320), index=True)
+    record_type: Mapped[str] = mapped_column(String(40))
+    record_id: Mapped[str] = mapped_column(String(64))
+    borough: Mapped[str] = mapped_column(String(9))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=now)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
+class AlertSent(Base):
+    """An alert already emailed (its key, e.g. ``expiring:12:2026-05-01:E09000033``), so a scheduled
+    ``metforward records alerts --send`` sends each once."""
+
+    __tablename__ = "alerts_sent"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(default=now)
+    recipients: Mapped[int] = mapped_column(default=0)

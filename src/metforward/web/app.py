@@ -285,7 +285,9 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         prepare(settings.db_path)
         ctx.pool = ReadPool(settings.db_path, settings.pool_size)
-        app.state.records.open(settings.records, settings.records_key_file)  # sign-in; off if not set up
+        app.state.records.open(
+            settings.records, settings.records_key_file, settings.personal_key_file
+        )  # sign-in; off if not set up
         log.info("serving %s (load version %s)", settings.db_path, ctx.load_version)
         gc.collect()
         gc.freeze()  # start-up objects (modules, schemas, templates) leave the collector's scans: shorter pauses
@@ -337,6 +339,8 @@ def create_app(settings: Settings, *, server_headers: bool = False) -> FastAPI:
     async def domain_error(request: Request, exc: MetforwardError) -> Response:
         if (to_sign_in := auth.unauthenticated(request, exc)) is not None:
             return to_sign_in
+        if (reason_form := auth.need_to_know_page(request, exc)) is not None:
+            return reason_form
         details = [ErrorDetail(field=f"query.{exc.field}", message=str(exc))] if exc.field else []
         return _error(request, WebError(exc.http_status, exc.code, str(exc), details))
 

@@ -37,8 +37,8 @@ from metforward.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from metforward.records import accounts, audit, boroughs, migrate, sessions
-from metforward.records.access import Action, Principal, require
+from metforward.records import accounts, audit, boroughs, migrate, personal, service, sessions
+from metforward.records.access import Action, Principal, may_ask_need_to_know, require
 from metforward.records.db import Database
 from metforward.records.keys import Keys, load
 from metforward.web.errors import WebError
@@ -78,10 +78,12 @@ class Records:
         #: 503 while it cannot be reached.
         self.status = 503
 
-    def open(self, url: str, key_file: Any) -> None:
+    def open(self, url: str, key_file: Any, personal_key_file: Any = None) -> None:
         try:
             self.database = migrate.open_database(url)
             self.keys = load(key_file)
+            if personal_key_file is not None:  # the registers' personal data key, loaded on first use
+                self.database.personal = personal.lazy(personal_key_file)
         except StoreError as exc:  # not set up, behind the code, or unreachable: the public site still runs
             self.problem = str(exc)
             self.status = 409 if isinstance(exc, RecordsOutOfDateError) else 503
@@ -135,8 +137,11 @@ class Need:
     """The access a route needs: ``Depends(Need(Action.READ))`` on a route with a ``{borough}`` path
     parameter checks that borough; ``Need(Action.ADMIN)`` administration; ``Need(None)`` anyone signed in."""
 
-    def __init__(self, action: Action | None) -> None:
+    def __init__(self, action: Action | None, *, shared: str | None = None) -> None:
         self.action = action
+        #: The path parameter naming a record of a shared register (``order_id``: an order): reading it is
+        #: also allowed by the reader's recorded need-to-know reason for it (the one rule decides).
+        self.shared = shared
 
     def __call__(self, request: Request) -> Principal:
         records_of(request).require()
@@ -147,15 +152,49 @@ class Need:
             return who
         name = request.path_params.get("borough")
         borough = boroughs.resolve(name) if name is not None else None
+        record, grant = None, None
+        if self.shared is not None and borough is not None:
+            record = f"{self.shared.removesuffix('_id')}:{request.path_params[self.shared]}"
+            database, _ = records_of(request).require()
+            grant = service.need_to_know_of(database, who, record, borough)
         try:
-            return require(who, self.action, borough)
-        except Forbidden:
+            return require(who, self.action, borough, record=record, need_to_know=grant)
+        except Forbidden as exc:
             database, _ = records_of(request).require()
             audit.refused(database, who, f"{request.method} {request.url.path}", self.action, borough)
+            if record is not None and may_ask_need_to_know(who) and request.method == "GET":
+                raise NeedToKnowRequired(str(exc), path=request.url.path) from None
             raise
 
     def __repr__(self) -> str:
-        return f"Need({self.action})"
+        return f"Need({self.action})" if self.shared is None else f"Need({self.action}, shared={self.shared!r})"
+
+
+class NeedToKnowRequired(Forbidden):
+    """Refused a record of a shared register that a recorded need-to-know reason would open: the page
+    (403) offers the form to record one."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def need_to_know_page(request: Request, exc: MetforwardError) -> Response | None:
+    """The 403 page of :class:`NeedToKnowRequired`: why, and the form to record a reason."""
+    if not isinstance(exc, NeedToKnowRequired):
+        return None
+    return _render(
+        request,
+        "need_to_know.html",
+        status_code=403,
+        title="Record why you need to see this",
+        principal=current(request),
+        message=str(exc),
+        action=exc.path + "/need-to-know",
+        csrf_token=csrf_token(request),
+        values={},
+        error=None,
+    )
 
 
 def csrf_binding(request: Request) -> str | None:

@@ -13,7 +13,7 @@ from metforward.domain.areas import LONDON_BOROUGHS
 from metforward.errors import BadRequest
 from metforward.records import boroughs, contacts
 from metforward.records.access import Action, Principal, may, readable
-from metforward.web import auth, oidc
+from metforward.web import auth, oidc, orders
 from metforward.web.auth import Form, Reader, SignedIn, Writer, csrf_token, records_of
 
 router = APIRouter()
@@ -145,4 +145,4 @@ def contact_delete(request: Request, borough: str, contact_id: int, who: Writer)
     return RedirectResponse(f"/records/{code}/contacts", status_code=303)
 
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router, oidc.router, router)
+ROUTERS: tuple[APIRouter, ...] = (auth.router, oidc.router, router, orders.router)
