@@ -32,6 +32,9 @@ FAILURES: dict[str, list[tuple[list[str], int]]] = {
         ([*PERIODS, "--area", "Gotham"], 1),
     ],
     "counts": [(["--db", "{missing}"], 1)],
+    "allocate": [(["--formula", "no-such-formula"], 2), (["--level", "ward"], 2)],
+    "records alerts": [([], 1)],  # no records database beside the store: one line saying to create it
+    "users list": [([], 1)],
     "youth-violence": [(["--before", "2023-13:2023-06", "--after", "2024-01:2024-06"], 2)],
     "visible-policing": [(["--level", "ward"], 2)],
     "confidence": [(["--area", "Atlantis"], 2), (["--to", "June"], 2), (["--measure", "no such measure"], 1)],

@@ -27,15 +27,21 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.analyse.compare import CompareRow
 from metforward.analyse.dispersion import METHODS, MIN_DF, Judged, judge, moments, pearson_x2
 from metforward.analyse.poisson import CANT_TELL, bh_qvalues, verdicts
 from metforward.domain.periods import Period
 from metforward.errors import BadRequest
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 #: Where a basket line may count from.
 SOURCES = ("datastore", "police-uk", "dashboard", "homicide")

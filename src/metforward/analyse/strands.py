@@ -31,16 +31,22 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats
 
+from metforward.analyse import lazy
 from metforward.analyse.dispersion import MIN_DF, judge
 from metforward.analyse.poisson import clopper_pearson, compare_poisson, poisson_interval
 from metforward.analyse.proportions import newcombe_difference, wilson
 from metforward.analyse.reports import Missing
 from metforward.domain.periods import Period, add_months
 from metforward.errors import BadRequest, NoData
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:
+    stats = lazy.module("scipy.stats")
 
 #: Fewer cases than this on either side of a proportion: the exact (Clopper-Pearson) interval, not Wilson's.
 SMALL = 5
