@@ -3,7 +3,7 @@
 **The personal data key** is its own secret, apart from the records key of :mod:`.keys` (which protects
 second factors and signs CSRF tokens): ``METFORWARD_PERSONAL_KEY`` (32 random bytes, URL-safe base64), or
 else the key file beside the store (``<store>.personal.key``, made with mode 0600 on first use). Two keys
-and a key id are derived from it with HKDF-SHA256 (salt ``metforward personal``), one per use:
+and a key id are derived from it with HKDF-SHA256 (its salt is the bytes ``b"metforward personal"``), one per use:
 
 * ``aes-gcm``: encrypts each value with a random 96-bit nonce. The associated data binds the ciphertext
   to its ``table.column`` (and key id): a value copied into another column does not decrypt.

@@ -79,7 +79,8 @@ def _command(name: str, query: Any, controls: Sequence[Control]) -> str:
     for c in controls:
         value = getattr(query, c.name)
         if value not in (None, "", getattr(type(query), c.name, None)):
-            shown = f'"{value}"' if " " in str(value) else str(value)
+            text = f"{value}"
+            shown = f'"{text}"' if " " in text else text
             parts.append(f"--{c.name.replace('_', '-')} {shown}")
     return " ".join(parts)
 
